@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Fills the Triton model repository deploy/triton/models with the ONNX files from the project's model registry.
+#
+#   deploy/triton/prepare.sh [--copy] [--models DIR] [--detector VERSION] [--enhancer VERSION]
+#
+# For each kind, takes models/<kind>/<version>/ (default: the highest semantic version), checks model.onnx
+# against manifest.json's sha256 (as the services do), and links it (or copies it with --copy, e.g. before
+# `docker build` or an S3 upload) to deploy/triton/models/vq-<kind>/1/model.onnx. The ONNX files are never
+# committed (deploy/.gitignore).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+MODELS="$ROOT/models"
+MODE="link"
+declare -A VERSION=([detector]="" [enhancer]="")
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --copy) MODE=copy ;;
+    --models) MODELS="$2"; shift ;;
+    --detector) VERSION[detector]="$2"; shift ;;
+    --enhancer) VERSION[enhancer]="$2"; shift ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "prepare.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# manifest_field FILE KEY: a top-level string field of a manifest.json.
+manifest_field() {
+  sed -n "s/^[[:space:]]*\"$2\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" "$1" | head -n1
+}
+
+for kind in detector enhancer; do
+  dir="$MODELS/$kind"
+  version="${VERSION[$kind]}"
+  if [ -z "$version" ]; then
+    [ -d "$dir" ] || { echo "prepare.sh: no $dir" >&2; exit 1; }
+    version="$(find "$dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+$' |
+      sort -t. -k1,1n -k2,2n -k3,3n | tail -n1)"
+    [ -n "$version" ] || { echo "prepare.sh: no version under $dir" >&2; exit 1; }
+  fi
+  src="$dir/$version"
+  manifest="$src/manifest.json"
+  file="$(manifest_field "$manifest" file)"
+  want="$(manifest_field "$manifest" sha256)"
+  onnx="$src/${file:-model.onnx}"
+  have="$(sha256sum "$onnx" | cut -d' ' -f1)"
+  if [ "$have" != "$want" ]; then
+    echo "prepare.sh: $onnx sha256 $have does not match manifest $want" >&2
+    exit 1
+  fi
+  dest="$HERE/models/vq-$kind/1"
+  mkdir -p "$dest"
+  rm -f "$dest/model.onnx"
+  if [ "$MODE" = copy ]; then cp "$onnx" "$dest/model.onnx"; else ln -s "$onnx" "$dest/model.onnx"; fi
+  echo "vq-$kind: $kind $version -> $dest/model.onnx ($MODE, sha256 ok)"
+done

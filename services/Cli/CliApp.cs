@@ -1,0 +1,108 @@
+using System.CommandLine;
+using VideoQuality.Cli.Demo;
+using VideoQuality.Cli.Detect;
+using VideoQuality.Cli.Serve;
+
+namespace VideoQuality.Cli;
+
+/// <summary>The `vq` command line: detect, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
+internal static class CliApp
+{
+    /// <summary>How long a command may take to wind down after Ctrl-C/SIGTERM (flush files, stop services) before the process ends.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(20);
+
+    public static Task<int> RunAsync(string[] args) => InvokeAsync(args, CliEnvironment.Detect(), Console.Out, Console.Error);
+
+    /// <summary>Parses and runs one command line. <paramref name="ct"/> acts like Ctrl-C (SIGINT/SIGTERM are handled too).</summary>
+    internal static Task<int> InvokeAsync(string[] args, CliEnvironment env, TextWriter output, TextWriter errors, CancellationToken ct = default) =>
+        Build(env, output, errors)
+            .Parse(args)
+            .InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = ShutdownGrace, Output = output, Error = errors }, ct);
+
+    internal static RootCommand Build(CliEnvironment env, TextWriter output, TextWriter errors)
+    {
+        var root = new RootCommand("vq: real-time macroblocking detection for video (VideoQuality)");
+        root.Subcommands.Add(DetectCommandLine(env, output, errors));
+        root.Subcommands.Add(ServeCommandLine(env, output));
+        root.Subcommands.Add(DemoCommandLine(env, output, errors));
+        return root;
+    }
+
+    private static Option<int?> ThreadsOption() => new("--threads")
+    {
+        Description = "ONNX Runtime intra-op threads for in-process inference (default: the Inference library's default)",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
+    };
+
+    private static Command DetectCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
+    {
+        var inputs = new Argument<string[]>("INPUT")
+        {
+            Description = "files (any container/codec ffmpeg reads) or URLs: rtsp://, udp://, srt://, http(s):// (HLS); live inputs run until Ctrl-C",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.jsonl is written", Required = true };
+        var detector = new Option<Uri?>("--detector")
+        {
+            Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
+            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
+        };
+        var threads = ThreadsOption();
+        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
+        {
+            inputs, outDir, detector, threads, modelRoot,
+        };
+        cmd.SetAction((r, ct) => DetectCommand.RunAsync(
+            new DetectOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(detector), r.GetValue(threads),
+                r.GetValue(modelRoot) ?? env.ModelRoot),
+            output, errors, ct));
+        return cmd;
+    }
+
+    private static Command ServeCommandLine(CliEnvironment env, TextWriter output)
+    {
+        var defaults = new ServePorts();
+        Option<int> Port(string name, int value, string what) => new(name)
+        {
+            Description = what,
+            DefaultValueFactory = _ => value,
+            Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 65535) r.AddError($"{name} must be a TCP port (1-65535)"); } },
+        };
+        var dg = Port("--detector-port", defaults.DetectorGrpc, "detector gRPC port (HTTP/2)");
+        var dh = Port("--detector-http", defaults.DetectorHttp, "detector /metrics, /healthz, /readyz port (HTTP/1)");
+        var eg = Port("--enhancer-port", defaults.EnhancerGrpc, "enhancer gRPC port (HTTP/2)");
+        var eh = Port("--enhancer-http", defaults.EnhancerHttp, "enhancer /metrics, /healthz, /readyz port (HTTP/1)");
+        var cmd = new Command("serve", "run the detector (and the enhancer, once built) on 127.0.0.1 in the foreground; Ctrl-C stops them")
+        {
+            dg, dh, eg, eh,
+        };
+        cmd.SetAction((r, ct) => ServeCommand.RunAsync(
+            new ServePorts(r.GetValue(dg), r.GetValue(dh), r.GetValue(eg), r.GetValue(eh)), env, output, ct));
+        return cmd;
+    }
+
+    private static Command DemoCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
+    {
+        var outDir = new Option<string>("--out-dir", "-o")
+        {
+            Description = "where the sample clip and results go",
+            DefaultValueFactory = _ => Path.Combine(env.RepoRoot, ".vq", "demo"),
+        };
+        var threads = ThreadsOption();
+        var cmd = new Command("demo", "make a sample clip with real codec damage, detect it in-process and show where the damage is")
+        {
+            outDir, threads,
+        };
+        cmd.SetAction((r, ct) => DemoCommand.RunAsync(r.GetRequiredValue(outDir), env, r.GetValue(threads), output, errors, ct));
+        return cmd;
+    }
+
+    private static T? Fail<T>(System.CommandLine.Parsing.ArgumentResult r, string message)
+        where T : class
+    {
+        r.AddError(message);
+        return null;
+    }
+}

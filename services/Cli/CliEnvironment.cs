@@ -1,0 +1,27 @@
+namespace VideoQuality.Cli;
+
+/// <summary>
+/// Where the CLI finds the repository and the built service hosts. ./vq sets VQ_REPO_ROOT and VQ_SERVICES_BIN; run
+/// directly, the repository root is the first ancestor of the working directory (or of the binary) with VideoQuality.sln.
+/// </summary>
+internal sealed record CliEnvironment(string RepoRoot, string ServicesBin)
+{
+    public string ModelRoot => Path.Combine(RepoRoot, "models");
+
+    public static CliEnvironment Detect()
+    {
+        var root = Environment.GetEnvironmentVariable("VQ_REPO_ROOT") is { Length: > 0 } r ? r
+            : FindRepoRoot(Directory.GetCurrentDirectory()) ?? FindRepoRoot(AppContext.BaseDirectory) ?? Directory.GetCurrentDirectory();
+        var bin = Environment.GetEnvironmentVariable("VQ_SERVICES_BIN") is { Length: > 0 } b ? b : Path.Combine(root, ".vq", "bin");
+        return new CliEnvironment(Path.GetFullPath(root), Path.GetFullPath(bin));
+    }
+
+    private static string? FindRepoRoot(string start)
+    {
+        for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "VideoQuality.sln"))) return d.FullName;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using VideoQuality.Cli.Input;
+using VideoQuality.Cli.Output;
+using VideoQuality.Inference;
+using VideoQuality.Media;
+
+namespace VideoQuality.Cli.Detect;
+
+/// <summary>Options of `vq detect`.</summary>
+/// <param name="Detector">Address of a running Detector service; null runs the model in-process.</param>
+/// <param name="Threads">ONNX Runtime intra-op threads for in-process inference (null: the library default).</param>
+internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot);
+
+/// <summary>What `vq detect` produced for one input.</summary>
+internal sealed record DetectOutcome(string Input, string? OutputPath, DetectionSummary? Summary, string? Error);
+
+/// <summary>
+/// `vq detect INPUT... --out-dir DIR`: for each input in turn, decode with ffmpeg, detect, write DIR/&lt;stem&gt;.jsonl
+/// (vqbench format, flushed per frame) and print a summary. Cancellation (Ctrl-C) ends the current input as if its
+/// stream had ended: every frame already decoded gets its line, the file is closed and the summary printed; later
+/// inputs are skipped. An input that fails is reported and the others still run.
+/// </summary>
+internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr)
+{
+    public static IFrameDetector CreateDetector(DetectOptions o) =>
+        o.Detector is not null ? new RemoteDetector(o.Detector) : EmbeddedDetector.Create(o.ModelRoot, o.Threads);
+
+    public static async Task<int> RunAsync(DetectOptions options, TextWriter output, TextWriter errors, CancellationToken stop)
+    {
+        IFrameDetector detector;
+        try
+        {
+            detector = CreateDetector(options);
+        }
+        catch (ModelLoadException e)
+        {
+            errors.WriteLine($"vq: cannot load the detector model: {e.Message}");
+            return 1;
+        }
+        await using var _ = detector;
+        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected);
+        var outcomes = await command.RunAllAsync(options.Inputs, options.OutDir, stop);
+        return outcomes.All(o => o.Error is null) ? 0 : 1;
+    }
+
+    public async Task<IReadOnlyList<DetectOutcome>> RunAllAsync(IReadOnlyList<string> inputs, string outDir, CancellationToken stop)
+    {
+        output.WriteLine($"detecting with {detector.Description}");
+        var outcomes = new List<DetectOutcome>();
+        var stems = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                outcomes.Add(new DetectOutcome(input, null, null, "not started (interrupted)"));
+                continue;
+            }
+            if (!stems.Add(PredictionWriter.StemOf(input)))
+            {
+                var error = $"another input already writes {PredictionWriter.StemOf(input)}.jsonl";
+                errors.WriteLine($"{input}: {error}");
+                outcomes.Add(new DetectOutcome(input, null, null, error));
+                continue;
+            }
+            try
+            {
+                outcomes.Add(await RunOneAsync(input, outDir, stop));
+            }
+            catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException or FrameFormatException or Grpc.Core.RpcException)
+            {
+                errors.WriteLine($"{input}: {e.Message}");
+                outcomes.Add(new DetectOutcome(input, null, null, e.Message));
+            }
+        }
+        return outcomes;
+    }
+
+    public async Task<DetectOutcome> RunOneAsync(string input, string outDir, CancellationToken stop)
+    {
+        await using var source = await FfmpegInput.OpenAsync(input, stop);
+        await using var writer = PredictionWriter.Create(outDir, input);
+        var summary = new DetectionSummary();
+        var progress = progressOnStderr ? new Progress(errors, input) : null;
+        // Ctrl-C ends the input: stop ffmpeg so the pipe reaches its end; results for frames already read still arrive.
+        await using (stop.Register(source.Stop))
+        {
+            await foreach (var result in detector.DetectAsync(UntilStopped(source, stop), PredictionWriter.StemOf(input), CancellationToken.None))
+            {
+                await writer.WriteAsync(result, CancellationToken.None);
+                summary.Add(result);
+                progress?.Report(summary.Frames);
+            }
+        }
+        progress?.Done();
+        var (code, message) = await source.FinishAsync(CancellationToken.None);
+        if (code != 0 && !source.Stopped)
+        {
+            throw new InvalidOperationException($"ffmpeg failed after {summary.Frames} frames (exit {code}): {message}");
+        }
+        output.Write(summary.Format(input, writer.Path, source.Width, source.Height, source.Fps));
+        if (source.Stopped) output.WriteLine("  (interrupted: results up to the last decoded frame)");
+        return new DetectOutcome(input, writer.Path, summary, null);
+    }
+
+    private static async IAsyncEnumerable<InputFrame> UntilStopped(FfmpegInput source, CancellationToken stop,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var frames = source.ReadFramesAsync().GetAsyncEnumerator(ct);
+        while (!stop.IsCancellationRequested && await frames.MoveNextAsync())
+        {
+            yield return frames.Current;
+        }
+    }
+
+    /// <summary>Frames done and rate on one terminal line, refreshed at most twice a second.</summary>
+    private sealed class Progress(TextWriter errors, string input)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _lastShownMs = -1000;
+        private long _frames;
+
+        public void Report(long frames)
+        {
+            _frames = frames;
+            var now = _clock.ElapsedMilliseconds;
+            if (now - _lastShownMs < 500) return;
+            _lastShownMs = now;
+            Show();
+        }
+
+        public void Done()
+        {
+            Show();
+            errors.WriteLine();
+        }
+
+        private void Show()
+        {
+            var fps = _frames / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3);
+            errors.Write($"\r{Path.GetFileName(input)}: {_frames} frames, {fps:0.0} fps   ");
+        }
+    }
+}

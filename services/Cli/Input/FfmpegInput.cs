@@ -1,0 +1,121 @@
+using VideoQuality.Media;
+
+namespace VideoQuality.Cli.Input;
+
+/// <summary>
+/// Decodes any input ffmpeg opens (files of any container/codec, rtsp://, udp://, srt://, http(s):// HLS) and reads
+/// its 8-bit luma planes from ffmpeg's stdout as a mono YUV4MPEG2 stream.
+/// <list type="bullet">
+/// <item>Luma only: the detector model reads nothing else (docs/MODEL_CONTRACT.md), so the pipe carries a third less
+/// data and odd frame sizes need no chroma rounding. <c>format=yuv420p,extractplanes=y</c> copies Y as stored;
+/// <c>-pix_fmt gray</c> would not (swscale expands limited-range luma to full range).</item>
+/// <item>y4m rather than bare rawvideo: size and rate come from the same decoder that makes the frames, so live
+/// inputs are opened once and never probed separately.</item>
+/// <item><c>-fps_mode passthrough</c>: exactly the decoded frames (no duplicates or drops for rate conversion), so
+/// line N of the JSONL output is decoded frame N, as vqbench counts them.</item>
+/// </list>
+/// </summary>
+internal sealed class FfmpegInput : IAsyncDisposable
+{
+    private readonly FfmpegProcess _ffmpeg;
+    private readonly Y4mReader _reader;
+
+    private FfmpegInput(string input, FfmpegProcess ffmpeg, Y4mReader reader)
+    {
+        Input = input;
+        _ffmpeg = ffmpeg;
+        _reader = reader;
+    }
+
+    public string Input { get; }
+
+    public int Width => _reader.Width;
+
+    public int Height => _reader.Height;
+
+    public double Fps => _reader.FramesPerSecond;
+
+    /// <summary>True once <see cref="Stop"/> ended the decoder (a user interrupt, not a failure).</summary>
+    public bool Stopped { get; private set; }
+
+    public static IReadOnlyList<string> Arguments(string input)
+    {
+        var args = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
+        if (input.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)) args.AddRange(["-rtsp_transport", "tcp"]);
+        args.AddRange(["-i", input, "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", "format=yuv420p,extractplanes=y",
+            "-f", "yuv4mpegpipe", "-"]);
+        return args;
+    }
+
+    /// <summary>Starts ffmpeg and reads the stream header; throws with ffmpeg's own message when the input cannot be decoded.
+    /// Cancelling <paramref name="stop"/> while waiting (a live input that sends nothing) ends the wait.</summary>
+    public static async Task<FfmpegInput> OpenAsync(string input, CancellationToken stop)
+    {
+        var ffmpeg = FfmpegProcess.Start("ffmpeg", Arguments(input));
+        try
+        {
+            var stream = new BufferedStream(ffmpeg.StandardOutput, 1 << 16);
+            Y4mReader reader;
+            using (stop.Register(ffmpeg.Kill))
+            {
+                reader = await Task.Run(() => new Y4mReader(stream), CancellationToken.None);
+            }
+            if (reader.Format != FramePixelFormat.Gray8) throw new InvalidDataException($"ffmpeg sent {reader.Format}, expected mono y4m");
+            return new FfmpegInput(input, ffmpeg, reader);
+        }
+        catch (FrameFormatException e)
+        {
+            await ffmpeg.WaitForExitAsync(CancellationToken.None);
+            var reason = stop.IsCancellationRequested ? "interrupted before the first frame" : ffmpeg.StderrTail;
+            await ffmpeg.DisposeAsync();
+            throw new InvalidOperationException($"ffmpeg could not decode '{input}': {(reason.Length > 0 ? reason : e.Message)}", e);
+        }
+        catch
+        {
+            await ffmpeg.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Ends decoding now (live inputs have no end of their own): reading then ends after the last whole frame.</summary>
+    public void Stop()
+    {
+        Stopped = true;
+        _ffmpeg.Kill();
+    }
+
+    /// <summary>The frames in order. Each has its own buffer (frames may be in flight to a service while the next is read).
+    /// A frame cut short by <see cref="Stop"/> ends the sequence; one cut short otherwise is an error.</summary>
+    public async IAsyncEnumerable<InputFrame> ReadFramesAsync()
+    {
+        for (long index = 0; ; index++)
+        {
+            var buffer = new byte[_reader.FrameSize];
+            bool more;
+            try
+            {
+                more = await Task.Run(() => _reader.ReadFrame(buffer));
+            }
+            catch (FrameFormatException) when (Stopped)
+            {
+                yield break;
+            }
+            if (!more) yield break;
+            var timestamp = Fps > 0 ? TimeSpan.FromSeconds(index / Fps) : TimeSpan.Zero;
+            yield return new InputFrame(index, timestamp, RawFrame.Gray8(Width, Height, buffer));
+        }
+    }
+
+    /// <summary>After the last frame: ffmpeg's exit code and message (a decode error mid-file is reported, not hidden).</summary>
+    public async Task<(int ExitCode, string Message)> FinishAsync(CancellationToken ct)
+    {
+        var code = await _ffmpeg.WaitForExitAsync(ct);
+        return (code, _ffmpeg.StderrTail);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        await _ffmpeg.DisposeAsync();
+    }
+}

@@ -1,0 +1,16 @@
+using VideoQuality.Detection;
+
+namespace VideoQuality.Cli.Output;
+
+/// <summary>
+/// What the CLI keeps of one detected frame, whichever backend produced it (the in-process pipeline or the gRPC service).
+/// </summary>
+/// <param name="Frame">Decoded frame index (0-based, as vqbench counts).</param>
+/// <param name="Timestamp">Presentation time of the frame.</param>
+/// <param name="Severity">Frame severity in [0,1].</param>
+/// <param name="Class">Frame class.</param>
+/// <param name="Mask">Union mask of flagged blocks (what vqbench scores).</param>
+internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask)
+{
+    public bool Flagged => Class != FrameClass.Clean;
+}

@@ -1,0 +1,1 @@
+return await VideoQuality.Cli.CliApp.RunAsync(args);

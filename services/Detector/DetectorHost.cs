@@ -1,0 +1,36 @@
+using VideoQuality.Inference;
+using VideoQuality.ServiceDefaults;
+
+namespace VideoQuality.Detector;
+
+/// <summary>Builds the Detector host: shared defaults, options, the model loader and the gRPC service.</summary>
+public static class DetectorHost
+{
+    /// <summary>Fully qualified gRPC service name (also a gRPC health service name).</summary>
+    public const string GrpcServiceName = "videoquality.v1.Detector";
+
+    /// <summary>Service name for traces.</summary>
+    public const string ServiceName = "videoquality-detector";
+
+    /// <summary>Creates the application. <paramref name="configure"/> lets tests adjust services before build.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50051, defaultHttpPort: 8081);
+
+        var services = builder.Services;
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StreamsOptions>().BindConfiguration(StreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<DetectorModelState>();
+        services.AddSingleton<DetectorMetrics>();
+        services.AddSingleton<ModelLoadGate>();
+        services.AddHostedService<DetectorModelLoader>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGrpcOnGrpcPort<DetectorService>();
+        app.MapServiceDefaults();
+        return app;
+    }
+}

@@ -1,0 +1,64 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Detection.Grpc;
+using VideoQuality.Media;
+using VideoQuality.ServiceDefaults;
+
+namespace VideoQuality.Detector;
+
+/// <summary>The videoquality.v1.Detector gRPC service: maps requests to the in-process pipeline.</summary>
+internal sealed class DetectorService(
+    DetectorModelState model,
+    DetectorMetrics metrics,
+    IOptions<StreamsOptions> streams,
+    ILogger<StreamSession> streamLogger) : Contracts.V1.Detector.DetectorBase
+{
+    /// <inheritdoc />
+    public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
+    {
+        var pipeline = model.GetReadyPipeline();
+        try
+        {
+            if (request.Frame is null)
+            {
+                throw new FrameFormatException("frame is required");
+            }
+
+            var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), context.CancellationToken).ConfigureAwait(false);
+            metrics.Processed("unary", result);
+            return result.ToResponse(request.Frame.StreamId, request.Frame.Sequence, request.Frame.TimestampUs);
+        }
+        catch (FrameFormatException)
+        {
+            metrics.Failed(StatusCode.InvalidArgument);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task DetectStream(IAsyncStreamReader<DetectStreamRequest> requestStream, IServerStreamWriter<DetectResponse> responseStream, ServerCallContext context)
+    {
+        var pipeline = model.GetReadyPipeline();
+        metrics.StreamStarted();
+        try
+        {
+            var session = new StreamSession(pipeline, metrics, streams.Value, streamLogger);
+            await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (FrameFormatException)
+        {
+            metrics.Failed(StatusCode.InvalidArgument);
+            throw;
+        }
+        catch (RpcException ex)
+        {
+            metrics.Failed(ex.StatusCode);
+            throw;
+        }
+        finally
+        {
+            metrics.StreamEnded();
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Grpc.Core;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Detection;
+using VideoQuality.Detection.Grpc;
+using VideoQuality.Media;
+
+namespace VideoQuality.Detector;
+
+/// <summary>
+/// One DetectStream call: a reader that moves incoming frames into a bounded queue and a worker that prepares
+/// them in order with the stream's history, runs up to the model's concurrency of them at once (each frame's
+/// temporal context is fixed when it is prepared, so overlapping runs give the same results), and writes one
+/// response per processed frame, in order.
+/// Live mode: a full queue drops its oldest frame (counted, reported in the next response and in metrics).
+/// Lossless mode: a full queue stops the reader, so HTTP/2 flow control pushes back on the client.
+/// A bad frame ends this call with INVALID_ARGUMENT; other calls are unaffected.
+/// </summary>
+internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorMetrics metrics, StreamsOptions options, ILogger<StreamSession> logger)
+{
+    private long _dropped;
+
+    public async Task RunAsync(IAsyncStreamReader<DetectStreamRequest> requests, IServerStreamWriter<DetectResponse> responses, CancellationToken callToken)
+    {
+        if (!await requests.MoveNext(callToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var first = requests.Current;
+        var config = first.Config ?? new StreamConfig();
+        var mode = config.Mode == StreamMode.Unspecified ? options.DefaultMode : config.Mode;
+        if (mode is not (StreamMode.Live or StreamMode.Lossless))
+        {
+            throw new FrameFormatException($"unknown stream mode {(int)mode}");
+        }
+
+        int capacity = config.QueueCapacity == 0 ? options.QueueCapacity : (int)Math.Min(config.QueueCapacity, StreamsOptions.MaxQueueCapacity);
+        var channelOptions = new BoundedChannelOptions(capacity)
+        {
+            SingleReader = false, // the worker may hold a pending WaitToReadAsync while it calls TryRead
+            SingleWriter = true,
+            FullMode = mode == StreamMode.Live ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+        };
+        var channel = Channel.CreateBounded<Queued>(channelOptions, _ =>
+        {
+            Interlocked.Increment(ref _dropped);
+            metrics.Dropped();
+        });
+
+        var history = pipeline.CreateStream(config.StreamId);
+        Log.Started(logger, config.StreamId, mode, capacity);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(callToken);
+        Exception? readError = null;
+        var reader = ReadAsync(first, requests, channel.Writer, cts, e => readError = e);
+        try
+        {
+            await ProcessAsync(channel.Reader, responses, history, config.StreamId, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (readError is not null)
+        {
+            // The reader failed first (oversize message, transport error); report its error below.
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(false);
+            throw;
+        }
+
+        await reader.ConfigureAwait(false);
+        if (readError is not null)
+        {
+            throw readError;
+        }
+
+        Log.Finished(logger, config.StreamId, history.FramesDetected, Interlocked.Read(ref _dropped));
+    }
+
+    private static async Task ReadAsync(DetectStreamRequest first, IAsyncStreamReader<DetectStreamRequest> requests, ChannelWriter<Queued> writer, CancellationTokenSource cts, Action<Exception> onError)
+    {
+        await Task.Yield();
+        try
+        {
+            if (first.Frame is not null)
+            {
+                await writer.WriteAsync(new Queued(first.Frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+            }
+
+            while (await requests.MoveNext(cts.Token).ConfigureAwait(false))
+            {
+                var frame = requests.Current.Frame;
+                if (frame is not null)
+                {
+                    await writer.WriteAsync(new Queued(frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            // Cancelled by the worker's failure or by the client; the caller reports the reason.
+        }
+        catch (Exception ex)
+        {
+            onError(ex);
+            await cts.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// Takes frames in order, prepares each one with the stream history (in order), runs up to the model's
+    /// concurrency of them at once, and writes the responses in frame order.
+    /// </summary>
+    private async Task ProcessAsync(ChannelReader<Queued> queue, IServerStreamWriter<DetectResponse> responses, DetectionStream history, string defaultStreamId, CancellationToken token)
+    {
+        int maxInFlight = Math.Max(1, pipeline.Session.Concurrency);
+        var inFlight = new Queue<(Task<DetectionResult> Task, Frame Frame, long QueueUs)>();
+        long reported = 0;
+        Task<bool>? waitForFrame = null;
+        try
+        {
+            while (true)
+            {
+                while (inFlight.Count < maxInFlight && queue.TryRead(out var item))
+                {
+                    inFlight.Enqueue(await StartAsync(item).ConfigureAwait(false));
+                }
+
+                while (inFlight.Count > 0 && inFlight.Peek().Task.IsCompleted)
+                {
+                    await WriteHeadAsync().ConfigureAwait(false);
+                }
+
+                if (inFlight.Count >= maxInFlight)
+                {
+                    await WriteHeadAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                // Wait for the next frame, or for the oldest running frame to finish, whichever comes first.
+                waitForFrame ??= queue.WaitToReadAsync(token).AsTask();
+                if (inFlight.Count > 0 && await Task.WhenAny(inFlight.Peek().Task, waitForFrame).ConfigureAwait(false) != waitForFrame)
+                {
+                    continue;
+                }
+
+                bool more = await waitForFrame.ConfigureAwait(false);
+                waitForFrame = null;
+                if (!more)
+                {
+                    break;
+                }
+            }
+
+            while (inFlight.Count > 0)
+            {
+                await WriteHeadAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // On failure, let runs that already started finish so their slots return to the pool.
+            foreach (var (task, _, _) in inFlight)
+            {
+                await task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+
+        async Task<(Task<DetectionResult>, Frame, long)> StartAsync(Queued item)
+        {
+            var frame = item.Frame;
+            long queueUs = (long)Stopwatch.GetElapsedTime(item.EnqueuedAt).TotalMicroseconds;
+            DetectorPipeline.PendingDetection pending;
+            try
+            {
+                pending = await pipeline.BeginAsync(history, frame.ToRawFrame(), token).ConfigureAwait(false);
+            }
+            catch (FrameFormatException ex)
+            {
+                throw new FrameFormatException($"frame sequence {frame.Sequence}: {ex.Message}", ex);
+            }
+
+            return (Task.Run(pending.Run, CancellationToken.None), frame, queueUs);
+        }
+
+        async Task WriteHeadAsync()
+        {
+            var (task, frame, queueUs) = inFlight.Dequeue();
+            var result = await task.ConfigureAwait(false);
+            metrics.Processed("stream", result, queueUs);
+            long dropped = Interlocked.Read(ref _dropped);
+            var response = result.ToResponse(frame.StreamId.Length > 0 ? frame.StreamId : defaultStreamId, frame.Sequence, frame.TimestampUs, queueUs);
+            response.DroppedFrames = (ulong)dropped;
+            response.DroppedSinceLast = (uint)(dropped - reported);
+            reported = dropped;
+            await responses.WriteAsync(response, token).ConfigureAwait(false);
+        }
+    }
+
+    private readonly record struct Queued(Frame Frame, long EnqueuedAt);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Stream '{StreamId}' started: mode {Mode}, queue {Capacity}")]
+        public static partial void Started(ILogger logger, string streamId, StreamMode mode, int capacity);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Stream '{StreamId}' finished: {Frames} frames detected, {Dropped} dropped")]
+        public static partial void Finished(ILogger logger, string streamId, long frames, long dropped);
+    }
+}

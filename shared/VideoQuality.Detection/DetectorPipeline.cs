@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using VideoQuality.Inference;
+using VideoQuality.Media;
+
+namespace VideoQuality.Detection;
+
+/// <summary>
+/// The in-process detector used by the Detector service, the enhancer's local fallback and the CLI:
+/// frame -> luma (<see cref="FrameDecoder"/>) -> padded tensor (<see cref="LumaTensor"/>) -> model
+/// (<see cref="OrtModelSession"/>) -> <see cref="DetectorPostprocessor"/> -> <see cref="DetectionResult"/>.
+/// Thread-safe: concurrent calls are bounded by the session's concurrency; each <see cref="DetectionStream"/>
+/// must be used by one caller at a time.
+/// </summary>
+public sealed partial class DetectorPipeline : IDisposable
+{
+    private readonly OrtModelSession _session;
+    private readonly bool _ownsSession;
+    private readonly DetectorPostprocessor _post;
+    private readonly int _severityIndex;
+    private readonly int _probsIndex;
+
+    /// <summary>Wraps an existing session of a detector model.</summary>
+    public DetectorPipeline(OrtModelSession session, bool ownsSession = true)
+    {
+        _session = session;
+        _ownsSession = ownsSession;
+        var m = session.Manifest;
+        if (session.InputNames.Count != 2)
+        {
+            throw new ModelLoadException($"{session.Package.ModelPath}: a detector has 2 inputs (luma, prev_luma), manifest lists {session.InputNames.Count}");
+        }
+
+        _severityIndex = IndexOf(session.OutputNames, "severity", session.Package.ModelPath);
+        _probsIndex = IndexOf(session.OutputNames, "block_probs", session.Package.ModelPath);
+        _post = new DetectorPostprocessor(m.Postprocess ?? new PostprocessSpec(), m.Block);
+        Model = new DetectorModelInfo(m.Name, m.Version, session.Provider, m.Sha256.ToLowerInvariant());
+    }
+
+    /// <summary>Name, version, provider and sha256 of the model.</summary>
+    public DetectorModelInfo Model { get; }
+
+    /// <summary>The model's stride (input sides are padded to multiples of it).</summary>
+    public int Stride => _session.Manifest.Stride;
+
+    /// <summary>Mask block size in pixels.</summary>
+    public int BlockSize => _session.Manifest.Block;
+
+    /// <summary>The post-processing thresholds.</summary>
+    public PostprocessSpec Postprocess => _post.Spec;
+
+    /// <summary>The underlying session.</summary>
+    public OrtModelSession Session => _session;
+
+    /// <summary>
+    /// Finds the detector under <paramref name="model"/> (highest version unless set), verifies its sha256,
+    /// creates the session with the provider chain of <paramref name="inference"/> and warms it up.
+    /// Throws <see cref="ModelLoadException"/> on any failure (including RequireGpu without a GPU).
+    /// </summary>
+    public static DetectorPipeline Load(ModelOptions model, InferenceOptions inference, ILoggerFactory? loggerFactory = null)
+    {
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DetectorPipeline>();
+        var package = ModelRegistry.Resolve(model.ResolveRoot(), "detector", model.Version);
+        var session = OrtModelSession.Create(package, inference, logger);
+        try
+        {
+            var pipeline = new DetectorPipeline(session);
+            var sw = Stopwatch.StartNew();
+            pipeline.WarmUp();
+            Log.Loaded(logger, package.Manifest.Name, package.Manifest.Version, session.Provider, package.Directory, sw.ElapsedMilliseconds);
+            return pipeline;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads from a models folder with default inference options (CPU-friendly: chain TensorRT, CUDA, CPU).</summary>
+    public static DetectorPipeline Load(string modelsRoot, string? version = null, InferenceOptions? inference = null, ILoggerFactory? loggerFactory = null) =>
+        Load(new ModelOptions { Root = modelsRoot, Version = version }, inference ?? new InferenceOptions(), loggerFactory);
+
+    /// <summary>Runs the model on a blank frame of the given size on every run slot, so the first real frame is not slow.</summary>
+    public void WarmUp(int width = 640, int height = 360)
+    {
+        var blank = new byte[width * height];
+        var runs = new List<InferenceRun>();
+        try
+        {
+            for (int i = 0; i < _session.Concurrency; i++)
+            {
+                runs.Add(_session.Acquire());
+            }
+
+            foreach (var run in runs)
+            {
+                _ = RunCore(run, PlaneView.Packed(blank, width, height), null, null, 0, 0);
+            }
+        }
+        finally
+        {
+            foreach (var run in runs)
+            {
+                run.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A new stream history holder.</summary>
+    public DetectionStream CreateStream(string? id = null) => new(id ?? string.Empty);
+
+    /// <summary>
+    /// Detects one frame. Temporal context: <paramref name="previous"/> when given and of the same size,
+    /// else the frame itself. Throws <see cref="FrameFormatException"/> for unreadable frames.
+    /// </summary>
+    public DetectionResult Detect(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = FrameDecoder.Decode(frame);
+        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = _session.Acquire(cancellationToken);
+        return RunCore(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
+    }
+
+    /// <summary>Detects the next frame of <paramref name="stream"/> (its previous frame is the temporal context).</summary>
+    public DetectionResult Detect(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = FrameDecoder.Decode(frame);
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = _session.Acquire(cancellationToken);
+        return RunCore(run, decoded.Luma, null, stream, decodeUs, Micros(w0));
+    }
+
+    /// <summary>As <see cref="Detect(RawFrame, RawFrame?, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
+    public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = FrameDecoder.Decode(frame);
+        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        return RunCore(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
+    }
+
+    /// <summary>As <see cref="Detect(DetectionStream, RawFrame, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
+    public async ValueTask<DetectionResult> DetectAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = FrameDecoder.Decode(frame);
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        return RunCore(run, decoded.Luma, null, stream, decodeUs, Micros(w0));
+    }
+
+    /// <summary>
+    /// First half of a stream detection, for callers that overlap frames of one stream (the Detector service):
+    /// decodes the frame, waits for a run slot and prepares the model inputs with the stream's history, in
+    /// call order. <see cref="PendingDetection.Run"/> (on any thread) then runs the model; frames of one stream
+    /// may run concurrently because each one's temporal context is already fixed here. Dispose the pending
+    /// detection if it is never run.
+    /// </summary>
+    public async ValueTask<PendingDetection> BeginAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = FrameDecoder.Decode(frame);
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new PendingDetection(this, run, Prepare(run, decoded.Luma, null, stream, decodeUs, Micros(w0)));
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Detects from luma planes directly (used by the golden-vector tests and by callers that already hold luma).</summary>
+    public DetectionResult DetectLuma(PlaneView luma, PlaneView? previousLuma, CancellationToken cancellationToken = default)
+    {
+        FrameLimits.CheckSize(luma.Width, luma.Height);
+        using var run = _session.Acquire(cancellationToken);
+        return RunCore(run, luma, previousLuma, null, 0, 0);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsSession)
+        {
+            _session.Dispose();
+        }
+    }
+
+    private DetectionResult RunCore(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs) =>
+        Finish(run, Prepare(run, luma, prev, stream, decodeUs, waitUs));
+
+    /// <summary>Fills the model inputs (padding, scaling, temporal context) and updates the stream history.</summary>
+    private Prepared Prepare(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs)
+    {
+        int w = luma.Width, h = luma.Height, stride = Stride;
+        int pw = LumaTensor.PadTo(w, stride), ph = LumaTensor.PadTo(h, stride);
+        long t0 = Stopwatch.GetTimestamp();
+        ReadOnlySpan<long> shape = [1, 1, ph, pw];
+        var cur = run.Input(0, shape);
+        LumaTensor.Write(luma, cur, pw, ph);
+        var prevTensor = run.Input(1, shape);
+        bool context;
+        if (prev is { } p && p.Width == w && p.Height == h)
+        {
+            LumaTensor.Write(p, prevTensor, pw, ph);
+            context = true;
+        }
+        else if (stream is not null && stream.TryCopyPrevious(w, h, prevTensor))
+        {
+            context = true;
+        }
+        else
+        {
+            cur.CopyTo(prevTensor);
+            context = false;
+        }
+
+        if (stream is not null)
+        {
+            stream.Remember(w, h, cur);
+            stream.FramesDetected++;
+        }
+
+        return new Prepared(w, h, context, decodeUs, waitUs, Micros(t0));
+    }
+
+    /// <summary>Runs the model on prepared inputs and post-processes.</summary>
+    private DetectionResult Finish(InferenceRun run, Prepared p)
+    {
+        int w = p.Width, h = p.Height, block = BlockSize;
+        long t1 = Stopwatch.GetTimestamp();
+        run.Run();
+        long t2 = Stopwatch.GetTimestamp();
+
+        float severity = run.Output(_severityIndex)[0];
+        var probsShape = run.OutputShape(_probsIndex);
+        if (probsShape.Length != 4 || probsShape[1] != 2)
+        {
+            throw new InvalidOperationException($"block_probs has shape [{string.Join(",", probsShape)}], expected [N,2,H/{block},W/{block}]");
+        }
+
+        int rows = (h + block - 1) / block, cols = (w + block - 1) / block;
+        var (cls, union, comp, trans, probs) = _post.Apply(severity, run.Output(_probsIndex), (int)probsShape[2], (int)probsShape[3], rows, cols);
+        var regions = RegionMerger.Merge(union, trans, probs, w, h);
+        long t3 = Stopwatch.GetTimestamp();
+
+        return new DetectionResult
+        {
+            Width = w,
+            Height = h,
+            Severity = severity,
+            Class = cls,
+            Mask = union,
+            CompressionMask = comp,
+            TransmissionMask = trans,
+            Regions = regions,
+            BlockProbabilities = probs,
+            HasTemporalContext = p.HasContext,
+            Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
+            Model = Model,
+        };
+    }
+
+    private static PlaneView DecodePrevious(RawFrame previous)
+    {
+        try
+        {
+            return FrameDecoder.Decode(previous).Luma;
+        }
+        catch (FrameFormatException ex)
+        {
+            throw new FrameFormatException($"previous frame: {ex.Message}", ex);
+        }
+    }
+
+    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+    private static long Micros(long start, long end) => (long)Stopwatch.GetElapsedTime(start, end).TotalMicroseconds;
+
+    private static int IndexOf(IReadOnlyList<string> names, string name, string model)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (names[i] == name)
+            {
+                return i;
+            }
+        }
+
+        throw new ModelLoadException($"{model}: detector output '{name}' missing (outputs: {string.Join(", ", names)})");
+    }
+
+    internal readonly record struct Prepared(int Width, int Height, bool HasContext, long DecodeUs, long WaitUs, long PreprocessUs);
+
+    /// <summary>A frame whose model inputs are prepared and which holds a run slot until <see cref="Run"/> or dispose.</summary>
+    public sealed class PendingDetection : IDisposable
+    {
+        private readonly DetectorPipeline _owner;
+        private readonly InferenceRun _run;
+        private readonly Prepared _prepared;
+        private int _done;
+
+        internal PendingDetection(DetectorPipeline owner, InferenceRun run, Prepared prepared)
+        {
+            _owner = owner;
+            _run = run;
+            _prepared = prepared;
+        }
+
+        /// <summary>Runs the model, post-processes and releases the run slot.</summary>
+        public DetectionResult Run()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+            {
+                throw new InvalidOperationException("this detection has already run or was disposed");
+            }
+
+            try
+            {
+                return _owner.Finish(_run, _prepared);
+            }
+            finally
+            {
+                _run.Dispose();
+            }
+        }
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                _run.Dispose();
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Detector model {Name} {Version} loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
+        public static partial void Loaded(ILogger logger, string name, string version, string provider, string directory, long elapsedMs);
+    }
+}

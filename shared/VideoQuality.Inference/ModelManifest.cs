@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VideoQuality.Inference;
+
+/// <summary>The fields of <c>manifest.json</c> the services read (docs/MODEL_CONTRACT.md).</summary>
+public sealed record ModelManifest
+{
+    /// <summary>Model name, e.g. "vq-detector".</summary>
+    [JsonPropertyName("name")] public required string Name { get; init; }
+
+    /// <summary>"detector" or "enhancer".</summary>
+    [JsonPropertyName("kind")] public required string Kind { get; init; }
+
+    /// <summary>Semantic version.</summary>
+    [JsonPropertyName("version")] public required string Version { get; init; }
+
+    /// <summary>Model file name, relative to the manifest.</summary>
+    [JsonPropertyName("file")] public string File { get; init; } = "model.onnx";
+
+    /// <summary>sha256 of the model file, 64 lowercase hex digits.</summary>
+    [JsonPropertyName("sha256")] public required string Sha256 { get; init; }
+
+    /// <summary>ONNX opset.</summary>
+    [JsonPropertyName("opset")] public int Opset { get; init; }
+
+    /// <summary>Input sides must be multiples of this; callers pad by edge replication.</summary>
+    [JsonPropertyName("stride")] public int Stride { get; init; } = 8;
+
+    /// <summary>Mask block size in pixels (detector).</summary>
+    [JsonPropertyName("block")] public int Block { get; init; } = 8;
+
+    /// <summary>Model inputs in order.</summary>
+    [JsonPropertyName("inputs")] public IReadOnlyList<TensorSpec> Inputs { get; init; } = [];
+
+    /// <summary>Model outputs in order.</summary>
+    [JsonPropertyName("outputs")] public IReadOnlyList<TensorSpec> Outputs { get; init; } = [];
+
+    /// <summary>Post-processing thresholds (detector).</summary>
+    [JsonPropertyName("postprocess")] public PostprocessSpec? Postprocess { get; init; }
+
+    /// <summary>Pixels of context around a tile (enhancer).</summary>
+    [JsonPropertyName("context_margin")] public int ContextMargin { get; init; }
+
+    /// <summary>Parses a manifest; throws <see cref="ModelLoadException"/> when it is malformed.</summary>
+    public static ModelManifest Parse(string json, string source)
+    {
+        ModelManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<ModelManifest>(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelLoadException($"{source}: invalid manifest JSON: {ex.Message}", ex);
+        }
+
+        if (m is null)
+        {
+            throw new ModelLoadException($"{source}: empty manifest");
+        }
+
+        if (m.Sha256.Length != 64 || !m.Sha256.All(Uri.IsHexDigit))
+        {
+            throw new ModelLoadException($"{source}: sha256 must be 64 hex digits");
+        }
+
+        if (m.Stride <= 0 || m.Block <= 0)
+        {
+            throw new ModelLoadException($"{source}: stride and block must be positive");
+        }
+
+        return m;
+    }
+}
+
+/// <summary>One input or output of the model.</summary>
+public sealed record TensorSpec
+{
+    /// <summary>Tensor name in the ONNX graph.</summary>
+    [JsonPropertyName("name")] public required string Name { get; init; }
+
+    /// <summary>Element type, "float32".</summary>
+    [JsonPropertyName("dtype")] public string DType { get; init; } = "float32";
+}
+
+/// <summary>Detector post-processing parameters.</summary>
+public sealed record PostprocessSpec
+{
+    /// <summary>Frames with severity below this are clean.</summary>
+    [JsonPropertyName("severity_threshold")] public float SeverityThreshold { get; init; } = 0.5f;
+
+    /// <summary>Per-channel block thresholds: [compression, transmission].</summary>
+    [JsonPropertyName("mask_threshold")] public IReadOnlyList<float> MaskThreshold { get; init; } = [0.5f, 0.5f];
+
+    /// <summary>Minimum share of transmission blocks for the transmission class.</summary>
+    [JsonPropertyName("transmission_min_fraction")] public double TransmissionMinFraction { get; init; } = 0.002;
+}

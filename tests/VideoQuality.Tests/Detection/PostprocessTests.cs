@@ -1,0 +1,102 @@
+using VideoQuality.Detection;
+using VideoQuality.Inference;
+using VideoQuality.Media;
+
+namespace VideoQuality.Tests.Detection;
+
+public class PostprocessTests
+{
+    private static readonly DetectorPostprocessor Post = new(new PostprocessSpec
+    {
+        SeverityThreshold = 0.5f,
+        MaskThreshold = [0.5f, 0.6f],
+        TransmissionMinFraction = 0.25,
+    }, 8);
+
+    // 2x2 grid: compression plane then transmission plane.
+    private static float[] Probs(float[] comp, float[] trans) => [.. comp, .. trans];
+
+    [Fact]
+    public void Below_severity_threshold_is_clean_even_with_flagged_blocks()
+    {
+        var (cls, union, _, _, _) = Post.Apply(0.49f, Probs([0.9f, 0, 0, 0], [0.9f, 0.9f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Clean, cls);
+        Assert.Equal(2, union.Flagged);
+    }
+
+    [Fact]
+    public void Transmission_share_at_the_minimum_fraction_is_transmission()
+    {
+        // one of four blocks = 0.25 >= 0.25; thresholds are inclusive (>=).
+        var (cls, union, comp, trans, _) = Post.Apply(0.5f, Probs([0.5f, 0, 0, 0], [0, 0.6f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Transmission, cls);
+        Assert.Equal((2, 1, 1), (union.Flagged, comp.Flagged, trans.Flagged));
+    }
+
+    [Fact]
+    public void Transmission_below_the_per_channel_threshold_is_compression()
+    {
+        var (cls, _, _, trans, _) = Post.Apply(0.9f, Probs([0.7f, 0, 0, 0], [0, 0.59f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Compression, cls);
+        Assert.Equal(0, trans.Flagged);
+    }
+
+    [Fact]
+    public void Grid_is_cropped_to_the_frame()
+    {
+        // model grid 2x3, frame grid 1x2.
+        float[] p = [0.9f, 0.1f, 0.9f, 0.9f, 0.9f, 0.9f, 0, 0, 0, 0, 0, 0];
+        var (_, union, _, _, probs) = Post.Apply(0.9f, p, 2, 3, 1, 2);
+        Assert.Equal((1, 2, 1), (union.Rows, union.Cols, union.Flagged));
+        Assert.Equal([0.9f, 0.1f, 0f, 0f], probs);
+    }
+}
+
+public class LumaTensorTests
+{
+    [Fact]
+    public void Pads_right_and_bottom_by_edge_replication_and_scales_by_1_over_255()
+    {
+        // 3x2 plane with stride 4 padded to 4x4.
+        byte[] data = [10, 20, 30, 99, 40, 50, 255, 99];
+        var dst = new float[16];
+        LumaTensor.Write(new PlaneView(data, 3, 2, 4), dst, 4, 4);
+        float[] expected =
+        [
+            10, 20, 30, 30,
+            40, 50, 255, 255,
+            40, 50, 255, 255,
+            40, 50, 255, 255,
+        ];
+        Assert.Equal(expected.Select(v => v / 255f), dst);
+        Assert.Equal(8, LumaTensor.PadTo(1, 8));
+        Assert.Equal(368, LumaTensor.PadTo(360, 16));
+        Assert.Equal(360, LumaTensor.PadTo(360, 8));
+    }
+}
+
+public class VqbenchLineTests
+{
+    [Fact]
+    public void Formats_exactly_the_vqbench_prediction_line()
+    {
+        var bits = MaskCodec.Pack([true, false, false, false, false, false, false, false, true]);
+        Assert.Equal(
+            "{\"frame\": 3, \"severity\": 0.123457, \"class\": \"transmission\", \"mask\": {\"block\": 8, \"rows\": 3, \"cols\": 3, \"bits\": \"8080\"}}",
+            VqbenchLine.Format(3, 0.1234567f, FrameClass.Transmission, 8, 3, 3, bits));
+        Assert.Equal("{\"frame\": 0, \"severity\": 1.0, \"class\": \"clean\"}", VqbenchLine.Format(0, 1f, FrameClass.Clean, 8, 0, 0, [], includeMask: false));
+        Assert.Equal("{\"frame\": 0, \"severity\": 0.0, \"class\": \"clean\"}", VqbenchLine.Format(0, 0f, FrameClass.Clean, 8, 0, 0, [], includeMask: false));
+    }
+
+    [Fact]
+    public void Lines_parse_as_json_with_the_fields_vqbench_reads()
+    {
+        var line = VqbenchLine.Format(12, 0.5f, FrameClass.Compression, 8, 2, 2, MaskCodec.Pack([true, true, false, true]));
+        using var doc = System.Text.Json.JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        Assert.Equal(12, root.GetProperty("frame").GetInt32());
+        Assert.Equal(0.5, root.GetProperty("severity").GetDouble());
+        Assert.Equal("compression", root.GetProperty("class").GetString());
+        Assert.Equal("d0", root.GetProperty("mask").GetProperty("bits").GetString());
+    }
+}

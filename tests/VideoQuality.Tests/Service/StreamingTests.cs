@@ -1,0 +1,216 @@
+using Google.Protobuf;
+using Grpc.Core;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Detection.Grpc;
+using VideoQuality.Tests.Support;
+
+namespace VideoQuality.Tests.Service;
+
+[Collection("detector server")]
+public class StreamingTests(DetectorServerFixture fixture)
+{
+    private DetectorServer Server => fixture.Server;
+
+    private static Frame Gray(int w, int h, ulong seq, int seed = 0) => new()
+    {
+        Format = PixelFormat.Gray8,
+        Width = (uint)w,
+        Height = (uint)h,
+        Data = ByteString.CopyFrom(Frames.BlockyLuma(w, h, seed)),
+        Sequence = seq,
+    };
+
+    private static async Task<List<DetectResponse>> ReadAllAsync(AsyncDuplexStreamingCall<DetectStreamRequest, DetectResponse> call, CancellationToken ct)
+    {
+        var list = new List<DetectResponse>();
+        await foreach (var r in call.ResponseStream.ReadAllAsync(ct))
+        {
+            list.Add(r);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public async Task Stream_answers_every_frame_in_order_with_history()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var reading = ReadAllAsync(call, cts.Token);
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { StreamId = "s1", Mode = StreamMode.Lossless } });
+        for (ulong i = 0; i < 10; i++)
+        {
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(160, 96, seed: (int)i, seq: i) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var responses = await reading;
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (ulong)i), responses.Select(r => r.Sequence));
+        Assert.False(responses[0].HasTemporalContext);
+        Assert.All(responses.Skip(1), r => Assert.True(r.HasTemporalContext));
+        Assert.All(responses, r => Assert.Equal("s1", r.StreamId));
+        Assert.All(responses, r => Assert.Equal(0UL, r.DroppedFrames));
+
+        // Overlapping runs give exactly the sequential in-process results.
+        var local = TestModels.Pipeline.CreateStream();
+        for (int i = 0; i < 10; i++)
+        {
+            var expected = TestModels.Pipeline.Detect(local, UnaryTests.I420Frame(160, 96, seed: i).ToRawFrame());
+            Assert.Equal(expected.Severity, responses[i].Severity);
+            Assert.Equal(expected.Mask.Bits, responses[i].Mask.Bits.ToByteArray());
+        }
+
+        // The stream's history is the previous frame: frame 5 equals a unary call with frame 4 as previous.
+        var unary = await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96, seed: 5, seq: 5), PreviousFrame = UnaryTests.I420Frame(160, 96, seed: 4) });
+        Assert.Equal(unary.Severity, responses[5].Severity);
+        Assert.Equal(unary.Mask.Bits, responses[5].Mask.Bits);
+    }
+
+    [Fact]
+    public async Task Live_mode_drops_oldest_frames_when_the_client_outruns_the_model_and_reports_them()
+    {
+        const int sent = 120;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var reading = ReadAllAsync(call, cts.Token);
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { Mode = StreamMode.Live, QueueCapacity = 1 } });
+        var frames = Enumerable.Range(0, 4).Select(s => Gray(1280, 720, 0, s)).ToArray();
+        for (int i = 0; i < sent; i++)
+        {
+            var f = frames[i % frames.Length].Clone();
+            f.Sequence = (ulong)i;
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = f });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var responses = await reading;
+        var last = responses[^1];
+        Assert.True(last.DroppedFrames > 0, $"no frame dropped ({responses.Count} answered)");
+        Assert.Equal((ulong)sent, (ulong)responses.Count + last.DroppedFrames);
+        Assert.Equal(last.DroppedFrames, (ulong)responses.Sum(r => r.DroppedSinceLast));
+        Assert.True(responses.Zip(responses.Skip(1)).All(p => p.Second.Sequence > p.First.Sequence), "responses out of order");
+        Assert.Equal((ulong)(sent - 1), last.Sequence); // the newest frame is never the one dropped
+        Assert.Contains("vq_detector_frames_dropped_total", await Server.MetricsAsync());
+        Assert.DoesNotContain("vq_detector_frames_dropped_total 0\n", await Server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Lossless_mode_applies_backpressure_and_never_drops()
+    {
+        const int sent = 40;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var reading = ReadAllAsync(call, cts.Token);
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { Mode = StreamMode.Lossless, QueueCapacity = 1 } });
+        var frame = Gray(1280, 720, 0);
+        for (int i = 0; i < sent; i++)
+        {
+            var f = frame.Clone();
+            f.Sequence = (ulong)i;
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = f });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var responses = await reading;
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => (ulong)i), responses.Select(r => r.Sequence));
+        Assert.All(responses, r => Assert.Equal(0UL, r.DroppedFrames));
+    }
+
+    [Fact]
+    public async Task Bad_frame_ends_only_its_own_stream()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var good = Server.Client.DetectStream(cancellationToken: cts.Token);
+        using var bad = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var goodReading = ReadAllAsync(good, cts.Token);
+        var badReading = ReadAllAsync(bad, cts.Token);
+        await good.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(64, 48, 0) });
+        await bad.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(64, 48, 0) });
+        await bad.RequestStream.WriteAsync(new DetectStreamRequest { Frame = new Frame { Format = PixelFormat.I420, Width = 64, Height = 48, Data = ByteString.CopyFrom(new byte[17]), Sequence = 1 } });
+        var ex = await Assert.ThrowsAsync<RpcException>(() => badReading);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("frame sequence 1: I420 64x48 needs 4608 bytes of data, got 17", ex.Status.Detail);
+
+        for (ulong i = 1; i < 5; i++)
+        {
+            await good.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(64, 48, i) });
+        }
+
+        await good.RequestStream.CompleteAsync();
+        var responses = await goodReading;
+        Assert.Equal([0UL, 1, 2, 3, 4], responses.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task Unknown_stream_mode_gets_invalid_argument()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { Mode = (StreamMode)7 }, Frame = Gray(64, 48, 0) });
+        var ex = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call, cts.Token));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("unknown stream mode 7", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Oversize_message_on_a_stream_gets_resource_exhausted()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var reading = ReadAllAsync(call, cts.Token);
+        int w = 4096, h = (DetectorServer.MaxReceiveBytes / 4096) + 16;
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(64, 48, 0) });
+        try
+        {
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = new Frame { Format = PixelFormat.Gray8, Width = (uint)w, Height = (uint)h, Data = ByteString.CopyFrom(new byte[w * h]) } });
+        }
+        catch (Exception sendError) when (sendError is RpcException or IOException or System.Net.Http.HttpProtocolException or InvalidOperationException)
+        {
+            // The server ends the call (and resets the HTTP/2 stream) while the message is still being sent.
+        }
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => reading);
+
+        // The server answers RESOURCE_EXHAUSTED and resets the stream that is still uploading; the client sees the
+        // status, unless its failed upload aborts the call first (then CANCELLED). The server side is exact:
+        Assert.True(ex.StatusCode is StatusCode.ResourceExhausted or StatusCode.Cancelled, ex.ToString());
+        Assert.Matches("vq_detector_frames_failed_total\\{code=\"ResourceExhausted\"\\} [1-9]", await Server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Client_cancellation_and_deadline_end_the_call_on_the_server()
+    {
+        foreach (var useDeadline in new[] { false, true })
+        {
+            using var cts = new CancellationTokenSource();
+            using var call = useDeadline
+                ? Server.Client.DetectStream(deadline: DateTime.UtcNow.AddMilliseconds(700))
+                : Server.Client.DetectStream(cancellationToken: cts.Token);
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { Mode = StreamMode.Lossless, QueueCapacity = 1 } });
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(640, 360, 0) });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Contains("vq_detector_active_streams 1", await Server.MetricsAsync());
+            if (!useDeadline)
+            {
+                await cts.CancelAsync();
+            }
+
+            var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                for (ulong i = 1; ; i++)
+                {
+                    await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = Gray(640, 360, i) });
+                    await Task.Delay(20);
+                }
+            });
+            Assert.Equal(useDeadline ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, ex.StatusCode);
+
+            var until = DateTime.UtcNow.AddSeconds(20);
+            while (!(await Server.MetricsAsync()).Contains("vq_detector_active_streams 0"))
+            {
+                Assert.True(DateTime.UtcNow < until, "the server kept the stream open after the client left");
+                await Task.Delay(50);
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+return await VideoQuality.Bench.DetectorBench.RunAsync(args);

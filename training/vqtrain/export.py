@@ -1,0 +1,156 @@
+"""Export trained models to the registry: ONNX (opset 17, dynamic N/H/W), golden vectors, manifest, model card.
+
+    /usr/bin/python3 -m vqtrain.export detector --checkpoint det.pt --version 1.0.0 --golden-data DATA \
+        --metrics metrics.json --models ../models
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from . import bench, postprocess
+from .dataset import manifest
+from .infer import load_detector, load_enhancer
+from .models import Detector, Enhancer, conv_macs
+
+OPSET = 17
+DET_IO = dict(
+    inputs=[{"name": "luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255"},
+            {"name": "prev_luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255",
+             "note": "previous decoded frame of the same stream; the frame itself when there is no history"}],
+    outputs=[{"name": "severity", "dtype": "float32", "shape": ["N", 1]},
+             {"name": "block_probs", "dtype": "float32", "shape": ["N", 2, "H/8", "W/8"],
+              "channels": ["compression", "transmission"]}])
+ENH_IO = dict(
+    inputs=[{"name": "luma", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255",
+             "note": "a tile aligned to the 8-px block grid, sides multiples of 8"}],
+    outputs=[{"name": "restored", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255"}])
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_onnx(model: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
+    dyn = {n: {0: "N", 2: "H", 3: "W"} for n in inputs}
+    dyn.update({n: {0: "N"} if n == "severity" else {0: "N", 2: "R", 3: "C"} for n in outputs})
+    torch.onnx.export(model, args, str(path), opset_version=OPSET, input_names=inputs, output_names=outputs,
+                      dynamic_axes=dyn, do_constant_folding=True)
+    m = onnx.load(str(path))
+    onnx.checker.check_model(m, full_check=True)
+
+
+def write_f32(path: Path, a: np.ndarray) -> None:
+    path.write_bytes(np.ascontiguousarray(a, "<f4").tobytes())
+
+
+def detector_golden(model: Detector, data: Path, gdir: Path, pp: dict) -> list[dict]:
+    """Real frames from a dataset: a compression frame, a transmission frame with history, a frame without
+    history, and a crop whose sides are not multiples of 8 (exercises the callers' edge padding)."""
+    vq = bench.module()
+    clips = manifest(data)["clips"]
+    pick = []
+    for variant, frame, hist, crop in (("mpeg2_lowrate", 5, True, None), ("h264_sliceloss", 12, True, None),
+                                       ("clean_h264", 3, False, None), ("h264_nodeblock", 7, True, (117, 203))):
+        c = next(c for c in clips if c["variant"] == variant and c["width"] == 640)
+        luma = vq.load_luma(str(data / c["dist"]))
+        cur, prev = luma[frame], luma[frame - 1] if hist else luma[frame]
+        if crop:
+            cur, prev = cur[:crop[0], :crop[1]], prev[:crop[0], :crop[1]]
+        pick.append(("%s_f%d%s" % (variant, frame, "_crop" if crop else ""), cur, prev))
+    cases = []
+    for name, cur, prev in pick:
+        h, w = cur.shape
+        (gdir / (name + ".y.u8")).write_bytes(cur.tobytes())
+        (gdir / (name + ".prev.u8")).write_bytes(prev.tobytes())
+        x = torch.from_numpy(postprocess.pad_to(cur, 8)).float()[None, None] / 255.0
+        p = torch.from_numpy(postprocess.pad_to(prev, 8)).float()[None, None] / 255.0
+        with torch.no_grad():
+            s, b = model(x, p)
+        write_f32(gdir / (name + ".severity.f32"), s.numpy())
+        write_f32(gdir / (name + ".block_probs.f32"), b.numpy())
+        exp = postprocess.frame_result(0, float(s[0, 0]), b[0].numpy(), h, w, pp)
+        cases.append({"name": name, "width": w, "height": h, "luma": name + ".y.u8", "prev_luma": name + ".prev.u8",
+                      "padded": [int(x.shape[2]), int(x.shape[3])],
+                      "outputs": {"severity": {"file": name + ".severity.f32", "shape": list(s.shape)},
+                                  "block_probs": {"file": name + ".block_probs.f32", "shape": list(b.shape)}},
+                      "expected": {k: exp[k] for k in ("severity", "class", "mask")}})
+    return cases
+
+
+def enhancer_golden(model: Enhancer, data: Path, gdir: Path) -> list[dict]:
+    vq = bench.module()
+    cases = []
+    for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (40, 80, 48, 48))):
+        c = next(c for c in manifest(data)["clips"] if c["variant"] == variant and c["width"] == 640)
+        tile = vq.load_luma(str(data / c["dist"]))[frame, y0:y0 + h, x0:x0 + w].copy()
+        name = "%s_f%d_tile" % (variant, frame)
+        (gdir / (name + ".y.u8")).write_bytes(tile.tobytes())
+        with torch.no_grad():
+            r = model(torch.from_numpy(tile).float()[None, None] / 255.0)
+        write_f32(gdir / (name + ".restored.f32"), r.numpy())
+        cases.append({"name": name, "width": w, "height": h, "luma": name + ".y.u8",
+                      "outputs": {"restored": {"file": name + ".restored.f32", "shape": list(r.shape)}}})
+    return cases
+
+
+def export(kind: str, checkpoint: Path, version: str, models: Path, golden_data: Path, metrics: dict,
+           training: dict, pp: dict) -> Path:
+    d = models / kind / version
+    if d.exists():
+        shutil.rmtree(d)
+    (d / "golden").mkdir(parents=True)
+    onnx_path = d / "model.onnx"
+    if kind == "detector":
+        model = load_detector(checkpoint)
+        x = torch.rand(1, 1, 64, 96)
+        export_onnx(model, (x, x), onnx_path, ["luma", "prev_luma"], ["severity", "block_probs"])
+        f = torch.rand(1, 1, 360, 640)
+        macs = conv_macs(model, f, f)
+        io, cases = DET_IO, detector_golden(model, golden_data, d / "golden", pp)
+        extra = {"block": 8, "postprocess": pp}
+        macs_info = {"per_frame_640x360": macs, "per_pixel": round(macs / (640 * 360), 1),
+                     "note": "Conv/Linear multiply-accumulates; the fixed block statistics add about 20 "
+                             "additions/abs per pixel (~4.6M per 640x360 frame)"}
+    else:
+        model = load_enhancer(checkpoint)
+        export_onnx(model, (torch.rand(1, 1, 64, 64),), onnx_path, ["luma"], ["restored"])
+        macs = conv_macs(model, torch.rand(1, 1, 64, 64))
+        io, cases = ENH_IO, enhancer_golden(model, golden_data, d / "golden")
+        extra = {"context_margin": 8}
+        macs_info = {"per_pixel": round(macs / (64 * 64), 1), "per_frame_640x360": int(macs / (64 * 64) * 640 * 360)}
+    (d / "golden" / "cases.json").write_text(json.dumps({"tolerance": 1e-4, "cases": cases}, indent=1) + "\n")
+    man = {"name": "vq-" + kind, "kind": kind, "version": version, "file": "model.onnx", "sha256": sha256(onnx_path),
+           "bytes": onnx_path.stat().st_size, "opset": OPSET, "stride": 8, **io, **extra, "macs": macs_info,
+           "parameters": sum(p.numel() for p in model.parameters()),
+           "training": training, "metrics": metrics, "created": datetime.date.today().isoformat()}
+    (d / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
+    return d
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kind", choices=["detector", "enhancer"])
+    ap.add_argument("--checkpoint", type=Path, required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--models", type=Path, default=bench.REPO / "models")
+    ap.add_argument("--golden-data", type=Path, required=True)
+    ap.add_argument("--metrics", type=Path)
+    ap.add_argument("--training", type=Path)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    met = json.loads(a.metrics.read_text()) if a.metrics else {}
+    tr = json.loads(a.training.read_text()) if a.training else {}
+    print(export(a.kind, a.checkpoint, a.version, a.models, a.golden_data, met, tr, dict(postprocess.DEFAULT)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The evaluation prediction path: run the trained models (PyTorch) over a vqbench dataset and write what
+vqbench scores — detector JSONL predictions and enhanced y4m clips.
+
+    /usr/bin/python3 -m vqtrain.infer detect  --data DATA --detector det.pt --out PREDDIR
+    /usr/bin/python3 -m vqtrain.infer enhance --data DATA --detector det.pt --enhancer enh.pt --out ENHDIR
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import postprocess, y4m
+from .dataset import manifest
+from .models import Detector, Enhancer
+
+
+def load_detector(path: Path) -> Detector:
+    m = Detector()
+    m.load_state_dict(torch.load(path)["state"])
+    return m.eval()
+
+
+def load_enhancer(path: Path) -> Enhancer:
+    m = Enhancer()
+    m.load_state_dict(torch.load(path)["state"])
+    return m.eval()
+
+
+def detect_frames(model: Detector, luma: np.ndarray, stride: int = 8, chunk: int = 8):
+    """luma [T,H,W] uint8 of one stream -> severity [T], block probs [T,2,R,C] (previous frame = history)."""
+    y = torch.from_numpy(np.stack([postprocess.pad_to(f, stride) for f in luma])).float().unsqueeze(1) / 255.0
+    prev = torch.cat([y[:1], y[:-1]])
+    sev, probs = [], []
+    with torch.no_grad():
+        for i in range(0, len(y), chunk):
+            s, p = model(y[i:i + chunk], prev[i:i + chunk])
+            sev.append(s[:, 0])
+            probs.append(p)
+    return torch.cat(sev).numpy(), torch.cat(probs).numpy()
+
+
+def predict(data: Path, model: Detector, out: Path, pp: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    from . import bench
+    vq = bench.module()
+    for c in manifest(data)["clips"]:
+        luma = vq.load_luma(str(data / c["dist"]))
+        sev, probs = detect_frames(model, luma)
+        with open(out / (c["clip"] + ".jsonl"), "w") as f:
+            for i in range(len(luma)):
+                r = postprocess.frame_result(i, float(sev[i]), probs[i], luma.shape[1], luma.shape[2], pp)
+                f.write(postprocess.jsonl_line(r) + "\n")
+
+
+def repair_mask(probs: np.ndarray, pp: dict, height: int, width: int, dilate: int) -> np.ndarray:
+    """Pixels to repair with the model: blocks flagged as compression (not transmission), dilated by `dilate`
+    blocks so both sides of a flagged block's boundary are repaired."""
+    comp = (probs[0] >= pp["mask_threshold"][0]) & (probs[1] < pp["mask_threshold"][1])
+    m = torch.from_numpy(comp.astype(np.float32))[None, None]
+    if dilate:
+        m = F.max_pool2d(m, 2 * dilate + 1, 1, dilate)
+    m = m[0, 0].numpy() > 0
+    return np.repeat(np.repeat(m, 8, 0), 8, 1)[:height, :width]
+
+
+def enhance_frames(model: Enhancer, luma: np.ndarray, stride: int = 8) -> np.ndarray:
+    out = []
+    with torch.no_grad():
+        for f in luma:
+            p = postprocess.pad_to(f, stride)
+            r = model(torch.from_numpy(p).float()[None, None] / 255.0)[0, 0].numpy()
+            out.append(np.clip(np.rint(r * 255.0), 0, 255).astype(np.uint8)[:f.shape[0], :f.shape[1]])
+    return np.stack(out)
+
+
+def enhance(data: Path, det: Detector | None, enh: Enhancer, out: Path, pp: dict, dilate: int = 1) -> dict:
+    """Enhanced clips for score-enhance. det=None repairs where the ground truth marks compression (an upper
+    bound for development, not a result)."""
+    out.mkdir(parents=True, exist_ok=True)
+    repaired = {}
+    for c in manifest(data)["clips"]:
+        y, u, v, hdr = y4m.read(str(data / c["dist"]))
+        if det is None:
+            g = np.load(data / c["gt"])
+            probs = np.stack([g["comp_mask"], g["trans_mask"]], 1).astype(np.float32)
+        else:
+            sev, probs = detect_frames(det, y)
+        restored = enhance_frames(enh, y)
+        new = y.copy()
+        share = 0.0
+        for i in range(len(y)):
+            m = repair_mask(probs[i], pp, y.shape[1], y.shape[2], dilate)
+            new[i][m] = restored[i][m]
+            share += m.mean() / len(y)
+        repaired[c["clip"]] = round(float(share), 4)
+        y4m.write(str(out / (c["clip"] + ".y4m")), new, u, v, hdr)
+    return repaired
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["detect", "enhance"])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--detector", type=Path, help="checkpoint; for enhance without it, ground-truth masks")
+    ap.add_argument("--enhancer", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--postprocess", type=str, help="JSON object overriding the post-processing parameters")
+    ap.add_argument("--dilate", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    pp = dict(postprocess.DEFAULT, **(json.loads(a.postprocess) if a.postprocess else {}))
+    det = load_detector(a.detector) if a.detector else None
+    if a.what == "detect":
+        predict(a.data, det, a.out, pp)
+    else:
+        print(json.dumps(enhance(a.data, det, load_enhancer(a.enhancer), a.out, pp, a.dilate)))
+
+
+if __name__ == "__main__":
+    main()

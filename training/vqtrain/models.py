@@ -1,0 +1,143 @@
+"""The two models. Both are small and fully convolutional, so any size whose sides are multiples of 8 runs.
+
+Detector: fixed per-8x8-block statistics of the frame and the previous frame (gradient profiles across each
+block, temporal difference profiles, mean and spread), then a small learned network on the block grid
+(depthwise-separable dilated convolutions plus a per-row context term, because slice loss damages whole
+macroblock rows), a block head (sigmoid probabilities for compression / transmission) and a frame head
+(severity from pooled features and pooled block probabilities).
+
+Enhancer: a residual CNN on luma with two fixed channels that mark the 8-px block grid, so the network knows
+where block boundaries are (tiles are aligned to the 8-px grid by the caller).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+BLK = 8
+N_FEATURES = 50
+
+
+def _blocks(t: torch.Tensor) -> torch.Tensor:
+    """[N,1,H,W] -> [N,R,8,C,8]."""
+    n, _, h, w = t.shape
+    return t.reshape(n, h // BLK, BLK, w // BLK, BLK)
+
+
+def _col_profile(t: torch.Tensor) -> torch.Tensor:
+    """Mean over each block's 8 rows, per column position -> [N,8,R,C]."""
+    return _blocks(t).mean(2).permute(0, 3, 1, 2)
+
+
+def _row_profile(t: torch.Tensor) -> torch.Tensor:
+    """Mean over each block's 8 columns, per row position -> [N,8,R,C]."""
+    return _blocks(t).mean(4).permute(0, 2, 1, 3)
+
+
+def _grads(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """|horizontal| and |vertical| neighbour differences, zero-padded at the right / bottom frame border."""
+    dx = F.pad((y[..., :, 1:] - y[..., :, :-1]).abs(), (0, 1, 0, 0))
+    dy = F.pad((y[..., 1:, :] - y[..., :-1, :]).abs(), (0, 0, 0, 1))
+    return dx, dy
+
+
+def block_features(luma: torch.Tensor, prev_luma: torch.Tensor) -> torch.Tensor:
+    """[N,1,H,W] x2 (Y/255) -> [N,50,H/8,W/8] fixed statistics (no learned weights)."""
+    x, p = luma * 255.0, prev_luma * 255.0
+    dx, dy = _grads(x)
+    pdx, pdy = _grads(p)
+    dt = (x - p).abs()
+    b = _blocks(x)
+    mean = b.mean((2, 4)).unsqueeze(1)
+    var = (b * b).mean((2, 4)).unsqueeze(1) - mean * mean
+    std = torch.sqrt(var.clamp(min=0.0) + 1e-6)
+    feats = torch.cat([_col_profile(dx), _row_profile(dy), _col_profile(pdx), _row_profile(pdy),
+                       _row_profile(dt), _col_profile(dt), torch.log1p(std)], 1)
+    return torch.cat([torch.log1p(feats[:, :48]), feats[:, 48:],
+                      mean / 255.0], 1)
+
+
+class DSBlock(nn.Module):
+    def __init__(self, ch: int, dilation: int):
+        super().__init__()
+        self.dw = nn.Conv2d(ch, ch, 3, padding=dilation, dilation=dilation, groups=ch)
+        self.pw = nn.Conv2d(ch, ch, 1)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + F.relu(self.pw(F.relu(self.dw(h))))
+
+
+class Detector(nn.Module):
+    def __init__(self, ch: int = 32, dilations: tuple[int, ...] = (1, 2, 4, 1)):
+        super().__init__()
+        self.register_buffer("f_mean", torch.zeros(1, N_FEATURES, 1, 1))
+        self.register_buffer("f_std", torch.ones(1, N_FEATURES, 1, 1))
+        self.stem = nn.Conv2d(N_FEATURES, ch, 1)
+        self.body = nn.ModuleList([DSBlock(ch, d) for d in dilations])
+        self.row = nn.Conv2d(ch, ch, 1)       # per-row context (applied to the row mean, so nearly free)
+        self.mid = DSBlock(ch, 1)
+        self.head = nn.Conv2d(ch, 2, 1)
+        self.sev = nn.Sequential(nn.Linear(2 * ch + 6, 32), nn.ReLU(), nn.Linear(32, 1))
+
+    def from_features(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Block features [N,50,R,C] -> (severity logit [N,1], block logits [N,2,R,C])."""
+        h = F.relu(self.stem((f - self.f_mean) / self.f_std))
+        for blk in self.body:
+            h = blk(h)
+        h = h + F.relu(self.row(h.mean(3, keepdim=True)))
+        h = self.mid(h)
+        logits = self.head(h)
+        pr = torch.sigmoid(logits)
+        g = torch.cat([h.mean((2, 3)), h.amax((2, 3)), pr.mean((2, 3)), pr.amax((2, 3)),
+                       (pr > 0.5).float().mean((2, 3))], 1)
+        return self.sev(g), logits
+
+    def forward(self, luma: torch.Tensor, prev_luma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        s, logits = self.from_features(block_features(luma, prev_luma))
+        return torch.sigmoid(s), torch.sigmoid(logits)
+
+
+def grid_channels(x: torch.Tensor) -> torch.Tensor:
+    """Two channels marking pixels next to 8-px block boundaries (columns, rows) for an [N,1,h,w] tile."""
+    n, _, h, w = x.shape
+    cx = torch.arange(w, device=x.device) % BLK
+    cy = torch.arange(h, device=x.device) % BLK
+    bx = ((cx == 0) | (cx == BLK - 1)).to(x.dtype).reshape(1, 1, 1, w).expand(n, 1, h, w)
+    by = ((cy == 0) | (cy == BLK - 1)).to(x.dtype).reshape(1, 1, h, 1).expand(n, 1, h, w)
+    return torch.cat([bx, by], 1)
+
+
+class Enhancer(nn.Module):
+    def __init__(self, ch: int = 32):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, ch, 5, padding=2)
+        self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c3 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c4 = nn.Conv2d(ch, 16, 3, padding=1)
+        self.c5 = nn.Conv2d(16, 1, 3, padding=1)
+
+    def forward(self, luma: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.c1(torch.cat([luma - 0.5, grid_channels(luma)], 1)))
+        h = F.relu(self.c2(h))
+        h = F.relu(self.c3(h))
+        h = F.relu(self.c4(h))
+        return (luma + self.c5(h) * 0.1).clamp(0.0, 1.0)
+
+
+def conv_macs(model: nn.Module, *inputs: torch.Tensor) -> int:
+    """Multiply-accumulates of all Conv2d/Linear layers for one forward pass (fixed statistics are ~20 adds/px)."""
+    total = [0]
+
+    def hook(m, i, o):
+        if isinstance(m, nn.Conv2d):
+            total[0] += o.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.Linear):
+            total[0] += o.numel() * m.in_features
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(*inputs)
+    for h in hs:
+        h.remove()
+    return total[0]
