@@ -1,11 +1,12 @@
 using System.CommandLine;
 using VideoQuality.Cli.Demo;
 using VideoQuality.Cli.Detect;
+using VideoQuality.Cli.Enhance;
 using VideoQuality.Cli.Serve;
 
 namespace VideoQuality.Cli;
 
-/// <summary>The `vq` command line: detect, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
+/// <summary>The `vq` command line: detect, enhance, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
 internal static class CliApp
 {
     /// <summary>How long a command may take to wind down after Ctrl-C/SIGTERM (flush files, stop services) before the process ends.</summary>
@@ -23,6 +24,7 @@ internal static class CliApp
     {
         var root = new RootCommand("vq: real-time macroblocking detection for video (VideoQuality)");
         root.Subcommands.Add(DetectCommandLine(env, output, errors));
+        root.Subcommands.Add(EnhanceCommandLine(env, output, errors));
         root.Subcommands.Add(ServeCommandLine(env, output));
         root.Subcommands.Add(DemoCommandLine(env, output, errors));
         return root;
@@ -57,6 +59,34 @@ internal static class CliApp
         cmd.SetAction((r, ct) => DetectCommand.RunAsync(
             new DetectOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(detector), r.GetValue(threads),
                 r.GetValue(modelRoot) ?? env.ModelRoot),
+            output, errors, ct));
+        return cmd;
+    }
+
+    private static Command EnhanceCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
+    {
+        var inputs = new Argument<string[]>("INPUT")
+        {
+            Description = "files (any container/codec ffmpeg reads) or URLs; live inputs run until Ctrl-C",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.y4m (lossless yuv420p) is written", Required = true };
+        var enhancer = new Option<Uri?>("--enhancer")
+        {
+            Description = "use a running Enhancer service (e.g. http://127.0.0.1:50052) instead of in-process repair",
+            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                : Fail<Uri>(r, $"--enhancer must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
+        };
+        var preview = new Option<bool>("--preview") { Description = "also write DIR/<stem>.mp4 (H.264) and DIR/<stem>.compare.mp4 (input | repaired)" };
+        var threads = ThreadsOption();
+        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/ and enhancer/ (default: the repo's models/)" };
+        var cmd = new Command("enhance", "repair macroblocking in each input; write lossless y4m (and viewable previews)")
+        {
+            inputs, outDir, enhancer, preview, threads, modelRoot,
+        };
+        cmd.SetAction((r, ct) => EnhanceCommand.RunAsync(
+            new EnhanceOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(enhancer), r.GetValue(preview),
+                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
             output, errors, ct));
         return cmd;
     }

@@ -74,7 +74,7 @@ internal static class DetectorBench
     }
 
     /// <summary>A clip at the given size with real codec damage (MPEG-2 at q 12 over the demo's natural-looking source), decoded to y4m.</summary>
-    private static async Task<string> MakeClipAsync(string work, int w, int h, int frames)
+    internal static async Task<string> MakeClipAsync(string work, int w, int h, int frames)
     {
         var y4m = Path.Combine(work, $"bench_{w}x{h}_{frames}.y4m");
         if (File.Exists(y4m)) return y4m;
@@ -146,6 +146,6 @@ internal static class DetectorBench
         return sb.ToString();
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -1,1 +1,3 @@
-return await VideoQuality.Bench.DetectorBench.RunAsync(args);
+return args.Length > 0 && args[0] == "repair" ? await VideoQuality.Bench.RepairBench.RunAsync(args[1..])
+    : args.Length > 0 && args[0] == "repair-gt" ? VideoQuality.Bench.GroundTruthRepair.Run(args[1..])
+    : await VideoQuality.Bench.DetectorBench.RunAsync(args);

@@ -30,7 +30,9 @@ SMOKE = {
 
 
 def pool(work: Path) -> list[str]:
-    out = bench.run("pool", "public", "--dir", str(work / "pool"), capture=True)
+    """The 37 public photos (downloaded once into $VQ_POOL or ~/.cache/vqbench/pool, shared by all work dirs)."""
+    where = os.environ.get("VQ_POOL", os.path.expanduser("~/.cache/vqbench/pool"))
+    out = bench.run("pool", "public", "--dir", where, capture=True)
     imgs = sorted(l for l in out.splitlines() if l.strip())
     if len(imgs) != 37:
         raise SystemExit("expected 37 public images, got %d" % len(imgs))

@@ -52,6 +52,11 @@ def write_f32(path: Path, a: np.ndarray) -> None:
     path.write_bytes(np.ascontiguousarray(a, "<f4").tobytes())
 
 
+def pick_clip(clips: list[dict], variant: str) -> dict:
+    """The first 640x360 clip of a variant (any clip of the dataset when it has none, as in smoke runs)."""
+    return next((c for c in clips if c["variant"] == variant and c["width"] == 640), clips[0])
+
+
 def detector_golden(model: Detector, data: Path, gdir: Path, pp: dict) -> list[dict]:
     """Real frames from a dataset: a compression frame, a transmission frame with history, a frame without
     history, and a crop whose sides are not multiples of 8 (exercises the callers' edge padding)."""
@@ -60,8 +65,9 @@ def detector_golden(model: Detector, data: Path, gdir: Path, pp: dict) -> list[d
     pick = []
     for variant, frame, hist, crop in (("mpeg2_lowrate", 5, True, None), ("h264_sliceloss", 12, True, None),
                                        ("clean_h264", 3, False, None), ("h264_nodeblock", 7, True, (117, 203))):
-        c = next(c for c in clips if c["variant"] == variant and c["width"] == 640)
+        c = pick_clip(clips, variant)
         luma = vq.load_luma(str(data / c["dist"]))
+        frame = min(frame, len(luma) - 1)
         cur, prev = luma[frame], luma[frame - 1] if hist else luma[frame]
         if crop:
             cur, prev = cur[:crop[0], :crop[1]], prev[:crop[0], :crop[1]]
@@ -90,8 +96,8 @@ def enhancer_golden(model: Enhancer, data: Path, gdir: Path) -> list[dict]:
     vq = bench.module()
     cases = []
     for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (40, 80, 48, 48))):
-        c = next(c for c in manifest(data)["clips"] if c["variant"] == variant and c["width"] == 640)
-        tile = vq.load_luma(str(data / c["dist"]))[frame, y0:y0 + h, x0:x0 + w].copy()
+        luma = vq.load_luma(str(data / pick_clip(manifest(data)["clips"], variant)["dist"]))
+        tile = luma[min(frame, len(luma) - 1), y0:y0 + h, x0:x0 + w].copy()
         name = "%s_f%d_tile" % (variant, frame)
         (gdir / (name + ".y.u8")).write_bytes(tile.tobytes())
         with torch.no_grad():

@@ -68,14 +68,24 @@ def repair_mask(probs: np.ndarray, pp: dict, height: int, width: int, dilate: in
     return np.repeat(np.repeat(m, 8, 0), 8, 1)[:height, :width]
 
 
-def enhance_frames(model: Enhancer, luma: np.ndarray, stride: int = 8) -> np.ndarray:
-    out = []
+def enhance_frame(model: Enhancer, f: np.ndarray, mask: np.ndarray, tile: int = 64, margin: int = 8) -> np.ndarray:
+    """Run the model only on the tile x tile cells that contain repair pixels, each with `margin` pixels of context
+    (edge-replicated outside the frame), and return the frame with the mask's pixels replaced."""
+    h, w = f.shape
+    cells = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile) if mask[y:y + tile, x:x + tile].any()]
+    if not cells:
+        return f
+    big = np.pad(f, ((margin, margin + -h % tile), (margin, margin + -w % tile)), mode="edge")
+    batch = np.stack([big[y:y + tile + 2 * margin, x:x + tile + 2 * margin] for y, x in cells])
     with torch.no_grad():
-        for f in luma:
-            p = postprocess.pad_to(f, stride)
-            r = model(torch.from_numpy(p).float()[None, None] / 255.0)[0, 0].numpy()
-            out.append(np.clip(np.rint(r * 255.0), 0, 255).astype(np.uint8)[:f.shape[0], :f.shape[1]])
-    return np.stack(out)
+        r = model(torch.from_numpy(batch).float().unsqueeze(1) / 255.0)[:, 0].numpy()
+    r = np.clip(np.rint(r * 255.0), 0, 255).astype(np.uint8)[:, margin:margin + tile, margin:margin + tile]
+    out = np.pad(f, ((0, -h % tile), (0, -w % tile)), mode="edge")
+    m = np.pad(mask, ((0, -h % tile), (0, -w % tile)))
+    for (y, x), t in zip(cells, r):
+        sl = np.s_[y:y + tile, x:x + tile]
+        out[sl] = np.where(m[sl], t, out[sl])
+    return out[:h, :w]
 
 
 def enhance(data: Path, det: Detector | None, enh: Enhancer, out: Path, pp: dict, dilate: int = 1) -> dict:
@@ -90,12 +100,11 @@ def enhance(data: Path, det: Detector | None, enh: Enhancer, out: Path, pp: dict
             probs = np.stack([g["comp_mask"], g["trans_mask"]], 1).astype(np.float32)
         else:
             sev, probs = detect_frames(det, y)
-        restored = enhance_frames(enh, y)
         new = y.copy()
         share = 0.0
         for i in range(len(y)):
             m = repair_mask(probs[i], pp, y.shape[1], y.shape[2], dilate)
-            new[i][m] = restored[i][m]
+            new[i] = enhance_frame(enh, y[i], m)
             share += m.mean() / len(y)
         repaired[c["clip"]] = round(float(share), 4)
         y4m.write(str(out / (c["clip"] + ".y4m")), new, u, v, hdr)

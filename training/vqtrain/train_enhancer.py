@@ -54,12 +54,14 @@ def sample(items, rng, batch: int):
 
 
 def train(data: list[Path], out: Path, minutes: float, seed: int = 0, batch: int = 16, lr: float = 1e-3,
-          limit: int | None = None) -> dict:
+          limit: int | None = None, init: Path | None = None) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     items = load(data, limit)
     print("loaded %d clips" % len(items), flush=True)
     model = Enhancer()
+    if init:
+        model.load_state_dict(torch.load(init)["state"])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     t1, step, hist, budget = time.time(), 0, [], minutes * 60
     while (time.time() - t1) < budget:
@@ -94,9 +96,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
     a = ap.parse_args()
     torch.set_num_threads(1)
-    train(a.data, a.out, a.minutes, a.seed, a.batch, limit=a.limit)
+    train(a.data, a.out, a.minutes, a.seed, a.batch, a.lr, a.limit, a.init)
 
 
 if __name__ == "__main__":

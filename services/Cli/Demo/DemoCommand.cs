@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using VideoQuality.Cli.Detect;
+using VideoQuality.Cli.Enhance;
 using VideoQuality.Cli.Output;
 
 namespace VideoQuality.Cli.Demo;
@@ -8,7 +9,7 @@ namespace VideoQuality.Cli.Demo;
 /// <summary>
 /// `vq demo`: makes <see cref="SampleClip"/> (real codec damage, made with ffmpeg), runs embedded detection on it, and
 /// prints where and when the damage is: the detector's own summary, then each known segment of the clip next to
-/// what was flagged there, and the files written. (./vq has already installed ffmpeg and built everything.)
+/// what was flagged there; then repairs the clip in-process (`vq enhance --preview`) and lists the files written. (./vq has already installed ffmpeg and built everything.)
 /// </summary>
 internal static class DemoCommand
 {
@@ -16,7 +17,7 @@ internal static class DemoCommand
     {
         outDir = Path.GetFullPath(outDir);
         var clock = Stopwatch.StartNew();
-        output.WriteLine($"1/2 making a {SampleClip.Width}x{SampleClip.Height} sample clip with real codec damage (ffmpeg) ...");
+        output.WriteLine($"1/3 making a {SampleClip.Width}x{SampleClip.Height} sample clip with real codec damage (ffmpeg) ...");
         var sample = await SampleClip.MakeAsync(outDir, ct);
         foreach (var s in SampleClip.Segments)
         {
@@ -24,7 +25,7 @@ internal static class DemoCommand
         }
         output.WriteLine($"    wrote {sample} ({clock.Elapsed.TotalSeconds:0.0} s)");
 
-        output.WriteLine("2/2 detecting macroblocking in-process ...");
+        output.WriteLine("2/3 detecting macroblocking in-process ...");
         var options = new DetectOptions([sample], outDir, null, threads, env.ModelRoot);
         await using var detector = DetectCommand.CreateDetector(options);
         var outcome = await new DetectCommand(detector, output, errors, !Console.IsErrorRedirected).RunOneAsync(sample, outDir, ct);
@@ -41,9 +42,18 @@ internal static class DemoCommand
                              $"{flagged}/{part.Count} frames flagged, mean severity {(part.Count > 0 ? part.Average(r => r.Severity) : 0):0.00}; {classes}");
         }
         output.WriteLine();
+        output.WriteLine("3/3 repairing the damaged blocks in-process (vq enhance --preview) ...");
+        var enhanceOptions = new EnhanceOptions([sample], outDir, null, true, threads, env.ModelRoot);
+        await using var enhancer = EnhanceCommand.CreateEnhancer(enhanceOptions);
+        var repaired = await new EnhanceCommand(enhancer, output, errors).RunOneAsync(sample, outDir, preview: true, ct);
+
+        output.WriteLine();
         output.WriteLine("files:");
         output.WriteLine($"  {sample}  the sample clip (lossless FFV1; its damaged parts are in {Path.Combine(outDir, "parts")})");
         output.WriteLine($"  {outcome.OutputPath}  per-frame results (vqbench JSONL: severity, class, 8x8 block mask)");
+        output.WriteLine($"  {repaired.OutputPath}  the repaired clip (lossless yuv420p y4m, same frames and size)");
+        output.WriteLine($"  {repaired.Previews[0]}  the repaired clip as H.264, to watch");
+        output.WriteLine($"  {repaired.Previews[1]}  side by side: input | repaired");
         output.WriteLine($"done in {clock.Elapsed.TotalSeconds:0.0} s");
         return 0;
     }

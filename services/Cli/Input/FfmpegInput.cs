@@ -35,23 +35,28 @@ internal sealed class FfmpegInput : IAsyncDisposable
 
     public double Fps => _reader.FramesPerSecond;
 
+    /// <summary>Frame rate as the stream header states it (numerator, denominator; 0/1 when unknown).</summary>
+    public (int Numerator, int Denominator) FrameRate => (_reader.FrameRateNumerator, _reader.FrameRateDenominator);
+
     /// <summary>True once <see cref="Stop"/> ended the decoder (a user interrupt, not a failure).</summary>
     public bool Stopped { get; private set; }
 
-    public static IReadOnlyList<string> Arguments(string input)
+    /// <summary>ffmpeg arguments; <paramref name="color"/> = full yuv420p frames (for repair) instead of luma only.</summary>
+    public static IReadOnlyList<string> Arguments(string input, bool color = false)
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
         if (input.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)) args.AddRange(["-rtsp_transport", "tcp"]);
-        args.AddRange(["-i", input, "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", "format=yuv420p,extractplanes=y",
+        args.AddRange(["-i", input, "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", color ? "format=yuv420p" : "format=yuv420p,extractplanes=y",
             "-f", "yuv4mpegpipe", "-"]);
         return args;
     }
 
     /// <summary>Starts ffmpeg and reads the stream header; throws with ffmpeg's own message when the input cannot be decoded.
     /// Cancelling <paramref name="stop"/> while waiting (a live input that sends nothing) ends the wait.</summary>
-    public static async Task<FfmpegInput> OpenAsync(string input, CancellationToken stop)
+    /// <param name="color">Full yuv420p frames (I420) for repair; default luma only (GRAY8).</param>
+    public static async Task<FfmpegInput> OpenAsync(string input, CancellationToken stop, bool color = false)
     {
-        var ffmpeg = FfmpegProcess.Start("ffmpeg", Arguments(input));
+        var ffmpeg = FfmpegProcess.Start("ffmpeg", Arguments(input, color));
         try
         {
             var stream = new BufferedStream(ffmpeg.StandardOutput, 1 << 16);
@@ -60,7 +65,8 @@ internal sealed class FfmpegInput : IAsyncDisposable
             {
                 reader = await Task.Run(() => new Y4mReader(stream), CancellationToken.None);
             }
-            if (reader.Format != FramePixelFormat.Gray8) throw new InvalidDataException($"ffmpeg sent {reader.Format}, expected mono y4m");
+            var expected = color ? FramePixelFormat.I420 : FramePixelFormat.Gray8;
+            if (reader.Format != expected) throw new InvalidDataException($"ffmpeg sent {reader.Format}, expected {expected} y4m");
             return new FfmpegInput(input, ffmpeg, reader);
         }
         catch (FrameFormatException e)
@@ -102,7 +108,7 @@ internal sealed class FfmpegInput : IAsyncDisposable
             }
             if (!more) yield break;
             var timestamp = Fps > 0 ? TimeSpan.FromSeconds(index / Fps) : TimeSpan.Zero;
-            yield return new InputFrame(index, timestamp, RawFrame.Gray8(Width, Height, buffer));
+            yield return new InputFrame(index, timestamp, _reader.AsRawFrame(buffer));
         }
     }
 

@@ -159,5 +159,16 @@ public static class ContractMapping
         Flagged = (uint)m.Flagged,
     };
 
+    /// <summary>Proto mask -> <see cref="BlockMask"/> (copies the bits; throws <see cref="FrameFormatException"/> when the grid and bits disagree).</summary>
+    public static BlockMask ToBlockMask(this Contracts.V1.BlockMask m)
+    {
+        if (m.Rows > 100_000 || m.Cols > 100_000 || m.Bits.Length != MaskCodec.PackedLength((int)(m.Rows * m.Cols)))
+        {
+            throw new FrameFormatException($"block mask {m.Rows}x{m.Cols} with {m.Bits.Length} bytes of bits is malformed");
+        }
+
+        return new BlockMask((int)m.BlockSize, (int)m.Rows, (int)m.Cols, m.Bits.ToByteArray());
+    }
+
     private static uint Clamp(long v) => v <= 0 ? 0 : v >= uint.MaxValue ? uint.MaxValue : (uint)v;
 }

@@ -47,13 +47,10 @@ internal sealed class DetectorServer : IAsyncDisposable
 
     public DetectorModelState ModelState => App.Services.GetRequiredService<DetectorModelState>();
 
-    public static async Task<DetectorServer> StartAsync(IEnumerable<string>? extraArgs = null, ModelLoadGate? gate = null, bool waitUntilServing = true)
+    /// <param name="ports">Fixed ports (to restart a detector where it was); default: free ports.</param>
+    public static async Task<DetectorServer> StartAsync(IEnumerable<string>? extraArgs = null, ModelLoadGate? gate = null, bool waitUntilServing = true, (int Grpc, int Http)? ports = null)
     {
-        int grpc = FreePort(), http = FreePort();
-        while (http == grpc)
-        {
-            http = FreePort();
-        }
+        var (grpc, http) = ports ?? FreePorts();
 
         string[] args =
         [
@@ -119,7 +116,19 @@ internal sealed class DetectorServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static int FreePort()
+    /// <summary>Two distinct free loopback ports.</summary>
+    internal static (int Grpc, int Http) FreePorts()
+    {
+        int grpc = FreePort(), http = FreePort();
+        while (http == grpc)
+        {
+            http = FreePort();
+        }
+
+        return (grpc, http);
+    }
+
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -1,0 +1,60 @@
+using System.Runtime.CompilerServices;
+using VideoQuality.Cli.Detect;
+using VideoQuality.Cli.Input;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Detection;
+using VideoQuality.Inference;
+using VideoQuality.Repair;
+
+namespace VideoQuality.Cli.Enhance;
+
+/// <summary>
+/// In-process repair: the Detection library's <see cref="DetectorPipeline"/> (with a <see cref="DetectionStream"/> per
+/// input) and the Repair library's <see cref="FrameRepairer"/> (with a <see cref="RepairStream"/> per input), the same
+/// code the Enhancer service runs.
+/// </summary>
+internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer repairer, int threads) : IFrameEnhancer
+{
+    public static EmbeddedEnhancer Create(string modelRoot, int? threads)
+    {
+        var inference = EmbeddedDetector.Inference(threads);
+        var detector = DetectorPipeline.Load(modelRoot, version: null, inference);
+        try
+        {
+            return new EmbeddedEnhancer(detector, FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference), inference.IntraOpThreads);
+        }
+        catch
+        {
+            detector.Dispose();
+            throw;
+        }
+    }
+
+    public string Description
+    {
+        get
+        {
+            var m = repairer.Model.Info;
+            return $"{detector.Model.Name} {detector.Model.Version} + {m.Name} {m.Version} in-process ({m.ExecutionProvider}, {threads} intra-op thread{(threads == 1 ? "" : "s")})";
+        }
+    }
+
+    public async IAsyncEnumerable<EnhancedFrame> EnhanceAsync(IAsyncEnumerable<InputFrame> frames, string streamId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var detection = detector.CreateStream(streamId);
+        var history = repairer.CreateStream(streamId);
+        await foreach (var frame in frames.WithCancellation(ct))
+        {
+            var d = detector.Detect(detection, frame.Luma, ct);
+            var r = repairer.Repair(history, frame.Luma, d.CompressionMask, d.TransmissionMask, Media.FramePixelFormat.I420, ct);
+            yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.LocalFallback);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        repairer.Dispose();
+        detector.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

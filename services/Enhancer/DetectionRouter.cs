@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Detection;
+using VideoQuality.Detection.Grpc;
+using BlockMask = VideoQuality.Detection.BlockMask;
+
+namespace VideoQuality.Enhancer;
+
+/// <summary>A detection the repair acts on, with where it came from.</summary>
+internal sealed record RoutedDetection(DetectResponse Response, BlockMask Compression, BlockMask Transmission, DetectionSource Source, long DetectUs);
+
+/// <summary>
+/// Detection for the enhancer: the Detector service (through the resilient client) when configured and reachable;
+/// otherwise — circuit open, retries exhausted, attempt timeouts — the in-process detector on CPU, flagged
+/// <see cref="DetectionSource.LocalFallback"/>. A detector that rejects the frame (INVALID_ARGUMENT) is the caller's
+/// error and is passed on; so is the caller's own cancellation.
+/// </summary>
+internal sealed partial class DetectionRouter(
+    IServiceProvider services,
+    IOptions<EnhancerOptions> options,
+    EnhancerMetrics metrics,
+    ILogger<DetectionRouter> logger)
+{
+    private readonly Contracts.V1.Detector.DetectorClient? _client =
+        options.Value.HasRemote ? services.GetRequiredService<Contracts.V1.Detector.DetectorClient>() : null;
+
+    public async Task<RoutedDetection> DetectAsync(DetectorPipeline local, Frame frame, Frame? previous, CancellationToken ct)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        if (_client is not null)
+        {
+            try
+            {
+                var request = new DetectRequest { Frame = frame, PreviousFrame = previous };
+                var response = await _client.DetectAsync(request, cancellationToken: ct).ConfigureAwait(false);
+                metrics.Detected(remote: true);
+                return new RoutedDetection(response, response.CompressionMask.ToBlockMask(), response.TransmissionMask.ToBlockMask(),
+                    DetectionSource.Remote, Micros(t0));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && IsFallbackReason(ex))
+            {
+                Log.Fallback(logger, ex.GetType().Name, ex.Message);
+            }
+        }
+
+        var result = await local.DetectAsync(frame.ToRawFrame(), previous?.ToRawFrame(), ct).ConfigureAwait(false);
+        metrics.Detected(remote: false);
+        return new RoutedDetection(result.ToResponse(frame.StreamId, frame.Sequence, frame.TimestampUs), result.CompressionMask,
+            result.TransmissionMask, DetectionSource.LocalFallback, Micros(t0));
+    }
+
+    private static bool IsFallbackReason(Exception ex) => ex switch
+    {
+        BrokenCircuitException or TimeoutRejectedException => true,
+        RpcException r => r.StatusCode is not (StatusCode.InvalidArgument or StatusCode.Cancelled),
+        _ => false,
+    };
+
+    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Detector call failed ({Kind}: {Reason}); detecting in-process")]
+        public static partial void Fallback(ILogger logger, string kind, string reason);
+    }
+}

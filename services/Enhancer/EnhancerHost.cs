@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+using VideoQuality.Inference;
+using VideoQuality.Repair;
+using VideoQuality.ServiceDefaults;
+
+namespace VideoQuality.Enhancer;
+
+/// <summary>Builds the Enhancer host: shared defaults, options, the detector client with resilience, the model loader and the gRPC service.</summary>
+public static class EnhancerHost
+{
+    /// <summary>Fully qualified gRPC service name (also a gRPC health service name).</summary>
+    public const string GrpcServiceName = "videoquality.v1.Enhancer";
+
+    /// <summary>Service name for traces.</summary>
+    public const string ServiceName = "videoquality-enhancer";
+
+    /// <summary>Creates the application. <paramref name="configure"/> lets tests adjust services before build.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50052, defaultHttpPort: 8082);
+
+        var services = builder.Services;
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RepairOptions>().BindConfiguration(RepairOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EnhanceStreamsOptions>().BindConfiguration(EnhanceStreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EnhancerOptions>().BindConfiguration(EnhancerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EnhancerMetrics>();
+        services.AddSingleton<EnhancerState>();
+        services.AddSingleton<DetectorResilience>();
+        services.AddSingleton<DetectorResilienceInterceptor>();
+        services.AddSingleton<DetectionRouter>();
+        services.AddSingleton<FrameEnhancer>();
+        services.AddHostedService<EnhancerModelLoader>();
+        services.AddGrpcClient<Contracts.V1.Detector.DetectorClient>((sp, o) =>
+            {
+                var address = sp.GetRequiredService<IOptions<EnhancerOptions>>().Value.DetectorAddress;
+                o.Address = new Uri(string.IsNullOrWhiteSpace(address) ? "http://127.0.0.1:50051" : address);
+            })
+            .ConfigureChannel(c =>
+            {
+                c.MaxSendMessageSize = 160 << 20; // frame + previous frame
+                c.MaxReceiveMessageSize = 16 << 20;
+                c.InitialReconnectBackoff = TimeSpan.FromMilliseconds(200);
+                c.MaxReconnectBackoff = TimeSpan.FromSeconds(2);
+            })
+            .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
+            .AddInterceptor<DetectorResilienceInterceptor>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGrpcOnGrpcPort<EnhancerService>();
+        app.MapServiceDefaults();
+        return app;
+    }
+}

@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VideoQuality.Repair;
+
+/// <summary>How chroma is repaired in blocks the enhancer model repairs (the model is trained on luma only).</summary>
+public enum ChromaRepair
+{
+    /// <summary>Chroma is left as decoded.</summary>
+    None,
+
+    /// <summary>
+    /// A weak, edge-preserving deblocking filter across the chroma 8x8 block edges inside the repair region
+    /// (4:2:0 codecs code chroma in 8x8 blocks of the half-resolution planes): a boundary step smaller than
+    /// <see cref="RepairOptions.ChromaEdgeThreshold"/> is treated as a coding artefact and smoothed over the two
+    /// samples on each side; larger steps are real colour edges and kept. Costs about 1% of the model's time.
+    /// </summary>
+    Deblock,
+}
+
+/// <summary>Repair settings (configuration section <c>Repair</c>).</summary>
+public sealed class RepairOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Repair";
+
+    /// <summary>
+    /// Blocks around each compression-flagged block that the model also repairs, so both sides of a flagged
+    /// block's boundary are restored (training/vqtrain/infer.py <c>repair_mask</c>, default 1).
+    /// </summary>
+    [Range(0, 4)]
+    public int DilateBlocks { get; set; } = 1;
+
+    /// <summary>Largest tile side in pixels (before the context margin); larger damaged areas are split.</summary>
+    [Range(16, 1024)]
+    public int MaxTileSide { get; set; } = 128;
+
+    /// <summary>Flagged areas whose bounding boxes are at most this many blocks apart share a tile.</summary>
+    [Range(0, 8)]
+    public int MergeGapBlocks { get; set; } = 1;
+
+    /// <summary>Pixels over which model output is faded into the untouched neighbourhood at the edge of the repair region (0 = hard edge, like the Python reference).</summary>
+    [Range(0, 4)]
+    public int BlendRamp { get; set; } = 2;
+
+    /// <summary>Largest concealment tile side in pixels (each tile gets its own motion vector).</summary>
+    [Range(8, 256)]
+    public int ConcealTileSide { get; set; } = 32;
+
+    /// <summary>Motion search range in pixels (each direction) for temporal concealment.</summary>
+    [Range(0, 32)]
+    public int SearchRadius { get; set; } = 8;
+
+    /// <summary>Width in pixels of the ring of intact pixels around a hole that block matching compares.</summary>
+    [Range(1, 8)]
+    public int MatchRing { get; set; } = 4;
+
+    /// <summary>
+    /// Mean absolute luma difference (0-255) of the unflagged blocks between the frame and the stream's previous
+    /// repaired frame above which the previous frame is treated as another scene (no concealment from it).
+    /// </summary>
+    [Range(1, 255)]
+    public double SceneCutMad { get; set; } = 24;
+
+    /// <summary>How chroma is repaired in model-repaired blocks.</summary>
+    public ChromaRepair Chroma { get; set; } = ChromaRepair.Deblock;
+
+    /// <summary>Chroma boundary steps below this are smoothed by <see cref="ChromaRepair.Deblock"/>.</summary>
+    [Range(1, 64)]
+    public int ChromaEdgeThreshold { get; set; } = 10;
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using VideoQuality.Contracts.V1;
+using VideoQuality.Tests.Repair;
+using VideoQuality.Tests.Support;
+
+namespace VideoQuality.Tests.Enhancer;
+
+/// <summary>
+/// The Enhancer host against a real Detector host (two Kestrel servers on loopback): remote detection, the
+/// in-process fallback while the detector is down or slow, the return to remote, streaming, errors and health.
+/// </summary>
+public class EnhancerServiceTests
+{
+    private const int W = 320, H = 192;
+
+    private static Frame I420(byte[] data, ulong seq = 0, string stream = "") => new()
+    {
+        Format = PixelFormat.I420,
+        Width = W,
+        Height = H,
+        Data = ByteString.CopyFrom(data),
+        Sequence = seq,
+        StreamId = stream,
+    };
+
+    [Fact]
+    public async Task Unary_through_the_detector_reports_remote_detection_and_returns_a_clean_frame_unchanged()
+    {
+        await using var detector = await DetectorServer.StartAsync();
+        await using var enhancer = await EnhancerServer.StartAsync($"http://127.0.0.1:{detector.GrpcPort}");
+        var bytes = RepairTests.Natural(W, H);
+        var response = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(bytes, 7, "cam") }, deadline: DateTime.UtcNow.AddSeconds(30));
+
+        Assert.Equal(DetectionSource.Remote, response.DetectionSource);
+        Assert.Equal(7ul, response.Detection.Sequence);
+        Assert.Equal(0u, response.Detection.Mask.Flagged);
+        Assert.Equal(bytes, response.Frame.Data.ToByteArray());
+        Assert.Equal(PixelFormat.I420, response.Frame.Format);
+        Assert.Equal(("cam", 7ul), (response.Frame.StreamId, response.Frame.Sequence));
+        Assert.Equal(0u, response.Repaired.ModelBlocks + response.Repaired.TemporalBlocks);
+        Assert.False(string.IsNullOrEmpty(response.Model.Version));
+
+        var gray = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(bytes), OutputFormat = PixelFormat.Gray8 });
+        Assert.Equal(PixelFormat.Gray8, gray.Frame.Format);
+        Assert.Equal(bytes.AsSpan(0, W * H).ToArray(), gray.Frame.Data.ToByteArray());
+    }
+
+    [Fact]
+    public async Task Stream_survives_the_detector_stopping_and_returns_to_it_after_a_restart_on_the_same_port()
+    {
+        var ports = DetectorServer.FreePorts();
+        var detector = await DetectorServer.StartAsync(ports: ports);
+        await using var enhancer = await EnhancerServer.StartAsync($"http://127.0.0.1:{ports.Grpc}", "--Enhancer:DetectTimeoutMs=1000");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var call = enhancer.Client.EnhanceStream(cancellationToken: cts.Token);
+        await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "s", Mode = StreamMode.Lossless } });
+        ulong seq = 0;
+
+        async Task<EnhanceResponse> Next()
+        {
+            await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Frame = I420(RepairTests.Natural(W, H, (int)seq % 5), seq) });
+            Assert.True(await call.ResponseStream.MoveNext(cts.Token), "stream ended early");
+            var r = call.ResponseStream.Current;
+            Assert.Equal(seq++, r.Frame.Sequence);
+            return r;
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(DetectionSource.Remote, (await Next()).DetectionSource);
+        }
+
+        await detector.DisposeAsync();
+        for (int i = 0; i < 6; i++)
+        {
+            var r = await Next();
+            Assert.Equal(DetectionSource.LocalFallback, r.DetectionSource);
+            Assert.Equal((uint)(H / 8), r.Detection.Mask.Rows);
+        }
+
+        var metrics = await enhancer.Http.GetStringAsync("/metrics");
+        Assert.Contains("vq_enhancer_detector_circuit_state 2", metrics);
+        Assert.Contains("\"detector_circuit\":\"Open\"", await enhancer.Http.GetStringAsync("/readyz"));
+
+        detector = await DetectorServer.StartAsync(ports: ports);
+        await using (detector)
+        {
+            var until = Stopwatch.StartNew();
+            DetectionSource source;
+            do
+            {
+                source = (await Next()).DetectionSource;
+                Assert.True(until.Elapsed < TimeSpan.FromSeconds(20), "detection never went back to the restarted detector");
+                await Task.Delay(source == DetectionSource.Remote ? 0 : 100);
+            }
+            while (source != DetectionSource.Remote);
+
+            Assert.Equal(DetectionSource.Remote, (await Next()).DetectionSource);
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext(cts.Token));
+        }
+    }
+
+    [Fact]
+    public async Task Slow_detector_does_not_hold_the_call_past_the_attempt_deadline()
+    {
+        await using var slow = await SleepyDetector.StartAsync(TimeSpan.FromSeconds(30));
+        await using var enhancer = await EnhancerServer.StartAsync(slow.Address, "--Enhancer:DetectTimeoutMs=250", "--Enhancer:MaxRetries=1");
+        var clock = Stopwatch.StartNew();
+        var response = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) }, deadline: DateTime.UtcNow.AddSeconds(10));
+        Assert.Equal(DetectionSource.LocalFallback, response.DetectionSource);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(slow.Calls >= 1, "the detector was never called");
+        Assert.True(slow.Cancelled >= 1, "the abandoned detector call was not cancelled");
+    }
+
+    [Fact]
+    public async Task Bad_inputs_are_rejected_with_clear_invalid_argument_errors()
+    {
+        await using var enhancer = await EnhancerServer.StartAsync(null);
+        async Task<string> Rejected(EnhanceRequest request)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(() => enhancer.Client.EnhanceAsync(request).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            return e.Status.Detail;
+        }
+
+        Assert.Contains("frame is required", await Rejected(new EnhanceRequest()));
+        Assert.Contains("needs 92160 bytes of data, got 100", await Rejected(new EnhanceRequest
+        {
+            Frame = new Frame { Format = PixelFormat.I420, Width = W, Height = H, Data = ByteString.CopyFrom(new byte[100]) },
+        }));
+        Assert.Contains("raw YUV", await Rejected(new EnhanceRequest
+        {
+            Frame = new Frame { Format = PixelFormat.Rgb24, Width = 8, Height = 8, Data = ByteString.CopyFrom(new byte[192]) },
+        }));
+        Assert.Contains("output format", await Rejected(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)), OutputFormat = PixelFormat.Jpeg }));
+        Assert.Contains("previous frame", await Rejected(new EnhanceRequest
+        {
+            Frame = I420(RepairTests.Natural(W, H)),
+            PreviousFrame = new Frame { Format = PixelFormat.Gray8, Width = 16, Height = 16, Data = ByteString.CopyFrom(new byte[256]) },
+        }));
+
+        // In-process only: ready, and says so.
+        var ready = await enhancer.Http.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("not configured", await ready.Content.ReadAsStringAsync());
+        var local = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) });
+        Assert.Equal(DetectionSource.LocalFallback, local.DetectionSource);
+        Assert.Contains("vq_enhancer_frames_total", await enhancer.Http.GetStringAsync("/metrics"));
+    }
+
+    /// <summary>A real gRPC Detector server that answers nothing for a long time (no mock of our own code).</summary>
+    private sealed class SleepyDetector : Contracts.V1.Detector.DetectorBase, IAsyncDisposable
+    {
+        private WebApplication _app = null!;
+        private int _calls, _cancelled;
+
+        private TimeSpan Delay { get; init; }
+
+        public string Address { get; private set; } = string.Empty;
+
+        public int Calls => _calls;
+
+        public int Cancelled => _cancelled;
+
+        public static async Task<SleepyDetector> StartAsync(TimeSpan delay)
+        {
+            var sleepy = new SleepyDetector { Delay = delay };
+            int port = DetectorServer.FreePort();
+            var builder = WebApplication.CreateBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+            builder.Services.AddGrpc();
+            builder.Services.AddSingleton(sleepy);
+            sleepy._app = builder.Build();
+            sleepy._app.MapGrpcService<SleepyDetector>();
+            await sleepy._app.StartAsync();
+            sleepy.Address = $"http://127.0.0.1:{port}";
+            return sleepy;
+        }
+
+        public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref _calls);
+            try
+            {
+                await Task.Delay(Delay, context.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _cancelled);
+                throw;
+            }
+
+            throw new RpcException(new Status(StatusCode.Internal, "too late"));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,249 @@
+using System.Text.Json;
+using VideoQuality.Detection;
+using VideoQuality.Inference;
+using VideoQuality.Media;
+using VideoQuality.Repair;
+using VideoQuality.Tests.Support;
+
+namespace VideoQuality.Tests.Repair;
+
+/// <summary>The Repair library on real frames with the real enhancer model: pass-through, model repair, concealment.</summary>
+public class RepairTests
+{
+    private const int W = 320, H = 192, Rows = H / 8, Cols = W / 8;
+
+    private static readonly Lazy<FrameRepairer> Shared = new(() =>
+        FrameRepairer.Load(new ModelOptions { Root = TestModels.Root }, TestModels.CpuOptions()));
+
+    internal static FrameRepairer Repairer => Shared.Value;
+
+    /// <summary>Smooth, textured I420 content (gradients and sines), shifted by (dx, dy).</summary>
+    internal static byte[] Natural(int w, int h, int dx = 0, int dy = 0)
+    {
+        var buf = new byte[(w * h) + (2 * (w / 2) * (h / 2))];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                double sx = x - dx, sy = y - dy;
+                buf[(y * w) + x] = (byte)Math.Clamp(100 + (60 * Math.Sin(sx / 9.0)) + (40 * Math.Cos(sy / 7.0)) + (sx * 0.1), 0, 255);
+            }
+        }
+
+        int cw = w / 2, ch = h / 2;
+        for (int y = 0; y < ch; y++)
+        {
+            for (int x = 0; x < cw; x++)
+            {
+                buf[(w * h) + (y * cw) + x] = (byte)(128 + (30 * Math.Sin((x - (dx / 2.0)) / 11.0)));
+                buf[(w * h) + (cw * ch) + (y * cw) + x] = (byte)(128 + (30 * Math.Cos((y - (dy / 2.0)) / 13.0)));
+            }
+        }
+
+        return buf;
+    }
+
+    internal static BlockMask Mask(Func<int, int, bool> flagged, int rows = Rows, int cols = Cols)
+    {
+        var grid = new bool[rows * cols];
+        for (int i = 0; i < grid.Length; i++)
+        {
+            grid[i] = flagged(i / cols, i % cols);
+        }
+
+        return BlockMask.FromBools(8, rows, cols, grid);
+    }
+
+    private static readonly BlockMask None = Mask((_, _) => false);
+
+    [Fact]
+    public void Clean_frame_passes_through_bit_for_bit_as_the_callers_own_bytes()
+    {
+        var bytes = Natural(W, H);
+        var frame = RawFrame.I420(W, H, bytes);
+        var r = Repairer.Repair(Repairer.CreateStream(), frame, None, None);
+        Assert.True(r.Untouched);
+        Assert.True(r.Frame.Data.Equals(frame.Data), "the caller's buffer itself comes back");
+        Assert.Equal(bytes, r.Frame.Data.ToArray());
+        Assert.Equal(0, r.ModelBlocks + r.TemporalBlocks);
+    }
+
+    [Fact]
+    public void Blocky_region_is_repaired_by_the_model_and_everything_else_is_bit_identical()
+    {
+        var bytes = Natural(W, H);
+        // Strong 8x8 blocking in blocks rows 6..11, cols 10..21: each block flattened to its mean.
+        bool InDamage(int r, int c) => r is >= 6 and < 12 && c is >= 10 and < 22;
+        for (int r = 6; r < 12; r++)
+        {
+            for (int c = 10; c < 22; c++)
+            {
+                int sum = 0;
+                for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) sum += bytes[(((r * 8) + y) * W) + (c * 8) + x];
+                for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) bytes[(((r * 8) + y) * W) + (c * 8) + x] = (byte)(sum / 64);
+            }
+        }
+
+        var r0 = Repairer.Repair(null, RawFrame.I420(W, H, bytes), Mask(InDamage), None);
+        var outBytes = r0.Frame.Data.ToArray();
+        bool InRepair(int r, int c) => r is >= 5 and < 13 && c is >= 9 and < 23; // dilated by one block
+        Assert.Equal(8 * 14, r0.ModelBlocks);
+        int changed = 0;
+        for (int y = 0; y < H; y++)
+        {
+            for (int x = 0; x < W; x++)
+            {
+                int i = (y * W) + x;
+                if (InRepair(y / 8, x / 8))
+                {
+                    changed += outBytes[i] != bytes[i] ? 1 : 0;
+                }
+                else
+                {
+                    Assert.True(outBytes[i] == bytes[i], $"luma ({x},{y}) outside the repair region changed");
+                }
+            }
+        }
+
+        Assert.True(changed > 8 * 14 * 64 / 4, $"only {changed} luma pixels of the repair region changed");
+        int cw = W / 2;
+        for (int p = 0; p < 2; p++)
+        {
+            for (int y = 0; y < H / 2; y++)
+            {
+                for (int x = 0; x < cw; x++)
+                {
+                    int i = (W * H) + (p * cw * (H / 2)) + (y * cw) + x;
+                    // Chroma outside the repair region (plus the 2 samples a boundary filter may touch) stays.
+                    if (!InRepair(y / 4, x / 4) && !InRepair((y + 2) / 4, x / 4) && !InRepair(Math.Max(0, y - 2) / 4, x / 4)
+                        && !InRepair(y / 4, (x + 2) / 4) && !InRepair(y / 4, Math.Max(0, x - 2) / 4))
+                    {
+                        Assert.True(outBytes[i] == bytes[i], $"chroma plane {p} ({x},{y}) outside the repair region changed");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Transmission_hole_is_concealed_motion_compensated_from_the_previous_repaired_frame()
+    {
+        var stream = Repairer.CreateStream("s");
+        var first = Natural(W, H);
+        Assert.True(Repairer.Repair(stream, RawFrame.I420(W, H, first), None, None).Untouched);
+
+        var truth = Natural(W, H, dx: 3, dy: 2);
+        var damaged = (byte[])truth.Clone();
+        bool Hole(int r, int c) => r is >= 8 and < 12 && c is >= 12 and < 20;
+        var rng = new Random(5);
+        for (int y = 64; y < 96; y++) for (int x = 96; x < 160; x++) damaged[(y * W) + x] = (byte)rng.Next(256);
+
+        var r = Repairer.Repair(stream, RawFrame.I420(W, H, damaged), None, Mask(Hole));
+        Assert.Equal(4 * 8, r.TemporalBlocks);
+        Assert.Equal(0, r.ModelBlocks);
+        var outBytes = r.Frame.Data.ToArray();
+        double err = 0, garbage = 0;
+        for (int y = 64; y < 96; y++)
+        {
+            for (int x = 96; x < 160; x++)
+            {
+                err += Math.Abs(outBytes[(y * W) + x] - truth[(y * W) + x]);
+                garbage += Math.Abs(damaged[(y * W) + x] - truth[(y * W) + x]);
+            }
+        }
+
+        err /= 32 * 64;
+        garbage /= 32 * 64;
+        Assert.True(err < 1.5, $"mean error in the concealed hole {err:0.00} (damaged: {garbage:0.00})");
+        for (int i = 0; i < W * H; i++)
+        {
+            if (!Hole(i / W / 8, i % W / 8))
+            {
+                Assert.Equal(damaged[i], outBytes[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Transmission_blocks_go_to_the_model_without_history_or_after_a_scene_cut()
+    {
+        bool Hole(int r, int c) => r is >= 8 and < 10 && c is >= 12 and < 16;
+        var noHistory = Repairer.Repair(Repairer.CreateStream(), RawFrame.I420(W, H, Natural(W, H)), None, Mask(Hole));
+        Assert.Equal(0, noHistory.TemporalBlocks);
+        Assert.Equal(8, noHistory.ModelBlocks);
+
+        var stream = Repairer.CreateStream();
+        Repairer.Repair(stream, RawFrame.I420(W, H, Natural(W, H)), None, None);
+        var other = Natural(W, H);
+        for (int i = 0; i < W * H; i++) other[i] = (byte)(255 - other[i]); // another scene
+        var cut = Repairer.Repair(stream, RawFrame.I420(W, H, other), None, Mask(Hole));
+        Assert.True(cut.SceneCut);
+        Assert.Equal(0, cut.TemporalBlocks);
+        Assert.Equal(8, cut.ModelBlocks);
+    }
+
+    [Fact]
+    public void Output_format_conversion_and_mask_grid_are_checked()
+    {
+        var bytes = Natural(W, H);
+        var gray = Repairer.Repair(null, RawFrame.I420(W, H, bytes), None, None, FramePixelFormat.Gray8);
+        Assert.Equal(bytes.AsSpan(0, W * H).ToArray(), gray.Frame.Data.ToArray());
+        var e = Assert.Throws<FrameFormatException>(() => Repairer.Repair(null, RawFrame.I420(W, H, bytes), Mask((_, _) => false, 3, 3), None));
+        Assert.Contains("mask is 3x3 blocks", e.Message);
+        var rgb = Assert.Throws<FrameFormatException>(() => Repairer.Repair(null, new RawFrame(FramePixelFormat.Rgb24, 8, 8, new byte[192]), None, None));
+        Assert.Contains("raw YUV", rgb.Message);
+    }
+
+    [Fact]
+    public void Tiles_lie_on_the_block_grid_cover_every_flagged_block_and_respect_the_size_cap()
+    {
+        var rng = new Random(3);
+        var grid = new bool[45 * 80];
+        for (int i = 0; i < grid.Length; i++) grid[i] = rng.NextDouble() < 0.1;
+        for (int r = 10; r < 40; r++) for (int c = 5; c < 60; c++) grid[(r * 80) + c] = true;
+        var tiles = TilePlanner.Plan(grid, 45, 80, maxSideBlocks: 16, mergeGap: 1);
+        var covered = new bool[grid.Length];
+        foreach (var t in tiles)
+        {
+            Assert.InRange(t.Cols, 1, 16);
+            Assert.InRange(t.Rows, 1, 16);
+            for (int r = t.Row; r < t.EndRow; r++) for (int c = t.Col; c < t.EndCol; c++) covered[(r * 80) + c] = true;
+        }
+
+        for (int i = 0; i < grid.Length; i++) Assert.True(!grid[i] || covered[i], $"block {i} not covered");
+        // Two blocks two apart merge with a gap of 1 block; far apart they do not.
+        var pair = new bool[10 * 10];
+        pair[(5 * 10) + 2] = pair[(5 * 10) + 4] = pair[(0 * 10) + 9] = true;
+        Assert.Equal(2, TilePlanner.Plan(pair, 10, 10, 16, mergeGap: 1).Count);
+        Assert.Equal(3, TilePlanner.Plan(pair, 10, 10, 16, mergeGap: 0).Count);
+    }
+
+    [Fact]
+    public void Enhancer_reproduces_the_golden_vectors()
+    {
+        var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
+        Assert.True(versions.Count > 0, $"no enhancer model under {TestModels.Root}/enhancer");
+        string golden = Path.Combine(TestModels.Root, "enhancer", versions[0], "golden");
+        Assert.Equal(versions[0], Repairer.Model.Info.Version);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")));
+        double tol = doc.RootElement.TryGetProperty("tolerance", out var t) ? t.GetDouble() : 1e-4;
+        var cases = doc.RootElement.GetProperty("cases");
+        Assert.True(cases.GetArrayLength() > 0);
+        foreach (var c in cases.EnumerateArray())
+        {
+            string name = c.GetProperty("name").GetString()!;
+            int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
+            var luma = File.ReadAllBytes(Path.Combine(golden, c.GetProperty("luma").GetString()!));
+            var spec = c.GetProperty("outputs").GetProperty("restored");
+            var raw = File.ReadAllBytes(Path.Combine(golden, spec.GetProperty("file").GetString()!));
+            var expected = new float[raw.Length / 4];
+            Buffer.BlockCopy(raw, 0, expected, 0, raw.Length);
+            var got = Repairer.Model.Restore(PlaneView.Packed(luma, w, h), out int pw, out int ph);
+            Assert.Equal(expected.Length, pw * ph);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - got[i]) <= tol, $"{name}: restored[{i / pw},{i % pw}] {got[i]} vs golden {expected[i]}");
+            }
+        }
+    }
+}

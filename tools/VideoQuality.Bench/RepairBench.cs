@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using VideoQuality.Cli.Detect;
+using VideoQuality.Detection;
+using VideoQuality.Inference;
+using VideoQuality.Media;
+using VideoQuality.Repair;
+
+namespace VideoQuality.Bench;
+
+/// <summary>
+/// `repair` mode: time per 640x360 frame of <see cref="FrameRepairer.Repair"/> given a mask (detection excluded) with
+/// 0%, 5%, 20% and 100% of the blocks flagged as compression, and 5% flagged as transmission (concealment from the
+/// previous frame), at each intra-op thread count; then detection + repair per frame (detection included). Damage is
+/// laid out as clusters of 4x4 blocks at deterministic pseudo-random places (real damage comes in patches, not as
+/// isolated blocks); the frames are real mpeg2 frames (the bench clip), read once before timing.
+/// Options: as the detector bench (<c>--threads 1,2 --frames 60 --repeat 3 --clip 640x360=PATH.y4m --model-root DIR</c>).
+/// </summary>
+internal static class RepairBench
+{
+    private const int W = 640, H = 360, Rows = H / 8, Cols = W / 8;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var o = BenchOptions.Parse(args);
+        Directory.CreateDirectory(o.Work);
+        var modelRoot = o.ModelRoot ?? ModelRegistry.DefaultRoot() ?? throw new ModelLoadException("no models folder (use --model-root)");
+        var clip = o.Clips.TryGetValue((W, H), out var given) ? given : await DetectorBench.MakeClipAsync(o.Work, W, H, o.Frames);
+        var frames = ReadI420(clip, o.Frames);
+        Console.WriteLine($"# repair bench: {Environment.ProcessorCount} cores, load average {DetectorBench.LoadAverage()}, {frames.Count} frames {W}x{H} of {clip}");
+        var none = Mask(0);
+        Console.WriteLine("| threads | flagged | method | blocks repaired (dilated) | model tiles | ms/frame mean | p50 | p95 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var threads in o.Threads)
+        {
+            var inference = EmbeddedDetector.Inference(threads);
+            using var repairer = FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference);
+            foreach (var share in new[] { 0.0, 0.05, 0.20, 1.0 })
+            {
+                var mask = Mask(share);
+                Row(threads, share, "model", frames, o.Repeat, (s, f) => repairer.Repair(null, f, mask, none));
+            }
+
+            var trans = Mask(0.05);
+            var stream = repairer.CreateStream();
+            Row(threads, 0.05, "temporal", frames, o.Repeat, (s, f) => repairer.Repair(stream, f, none, trans));
+
+            using var detector = DetectorPipeline.Load(modelRoot, null, inference);
+            var detStream = detector.CreateStream();
+            var comp = Mask(0.05);
+            double detectMs = 0;
+            int n = 0;
+            Row(threads, 0.05, "detect + model", frames, o.Repeat, (s, f) =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                _ = detector.Detect(detStream, f);
+                detectMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                n++;
+                return repairer.Repair(null, f, comp, none);
+            });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"|   | (of which detection {detectMs / n:0.00} ms/frame, {detector.Model.Name} {detector.Model.Version} on {detector.Model.ExecutionProvider}; enhancer {repairer.Model.Info.Name} {repairer.Model.Info.Version} on {repairer.Model.Info.ExecutionProvider}) | | | | | | |"));
+        }
+
+        return 0;
+    }
+
+    private static void Row(int threads, double share, string method, List<RawFrame> frames, int repeat, Func<int, RawFrame, RepairResult> repair)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            repair(i, frames[i % frames.Count]);
+        }
+
+        var ms = new List<double>();
+        RepairResult? last = null;
+        for (int r = 0; r < repeat; r++)
+        {
+            for (int i = 0; i < frames.Count; i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                last = repair(i, frames[i]);
+                ms.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+
+        ms.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {threads} | {share * 100:0}% | {method} | {last!.ModelBlocks + last.TemporalBlocks} | {last.Tiles} | {ms.Average():0.00} | {ms[ms.Count / 2]:0.00} | {ms[(int)(0.95 * (ms.Count - 1))]:0.00} |"));
+    }
+
+    /// <summary>Clusters of 4x4 blocks at deterministic places until <paramref name="share"/> of the blocks are flagged.</summary>
+    private static BlockMask Mask(double share)
+    {
+        var grid = new bool[Rows * Cols];
+        int target = (int)Math.Round(share * grid.Length), count = 0;
+        var rng = new Random(42);
+        while (count < target)
+        {
+            int r0 = rng.Next(Rows), c0 = rng.Next(Cols);
+            for (int r = r0; r < Math.Min(Rows, r0 + 4) && count < target; r++)
+            {
+                for (int c = c0; c < Math.Min(Cols, c0 + 4) && count < target; c++)
+                {
+                    if (!grid[(r * Cols) + c])
+                    {
+                        grid[(r * Cols) + c] = true;
+                        count++;
+                    }
+                }
+            }
+        }
+
+        return BlockMask.FromBools(8, Rows, Cols, grid);
+    }
+
+    private static List<RawFrame> ReadI420(string clip, int maxFrames)
+    {
+        using var reader = new Y4mReader(File.OpenRead(clip));
+        var frames = new List<RawFrame>();
+        var buffer = new byte[reader.FrameSize];
+        while (frames.Count < maxFrames && reader.ReadFrame(buffer))
+        {
+            frames.Add(reader.AsRawFrame(buffer.ToArray()));
+        }
+
+        return frames;
+    }
+}
