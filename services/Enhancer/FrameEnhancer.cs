@@ -44,7 +44,8 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
 
         history ??= previous is null ? null : repairer.CreateStream(previous.ToRawFrame());
         var detection = await router.DetectAsync(local, frame, previous, ct).ConfigureAwait(false);
-        var repaired = repairer.Repair(history, raw, detection.Compression, detection.Transmission, output, ct);
+        var (comp, trans) = RepairPolicy.Select(repairer.Options, detection.Response.DamageClass.ToFrameClass(), detection.Compression, detection.Transmission);
+        var repaired = repairer.Repair(history, raw, comp, trans, output, ct);
 
         long e0 = Stopwatch.GetTimestamp();
         var outFrame = repaired.Frame.Data.Equals(raw.Data)

@@ -61,6 +61,12 @@ public sealed class RepairOptions
     [Range(1, 255)]
     public double SceneCutMad { get; set; } = 24;
 
+    /// <summary>Frames the detector classes clean are passed through untouched (<see cref="RepairPolicy"/>).</summary>
+    public bool SkipCleanFrames { get; set; } = true;
+
+    /// <summary>In frames classed transmission, all flagged blocks are concealed temporally (<see cref="RepairPolicy"/>).</summary>
+    public bool ConcealAllInTransmissionFrames { get; set; } = true;
+
     /// <summary>How chroma is repaired in model-repaired blocks.</summary>
     public ChromaRepair Chroma { get; set; } = ChromaRepair.Deblock;
 

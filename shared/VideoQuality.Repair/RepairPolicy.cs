@@ -1,0 +1,41 @@
+using VideoQuality.Detection;
+
+namespace VideoQuality.Repair;
+
+/// <summary>
+/// Which masks repair acts on, given the detector's frame class (one place, used by the service and the CLI):
+/// <list type="bullet">
+/// <item>a frame the detector classes clean is passed through untouched (<see cref="RepairOptions.SkipCleanFrames"/>):
+/// isolated false-positive blocks on clean frames are where repair can only lose;</item>
+/// <item>in a frame classed transmission, every flagged block is treated as transmission damage
+/// (<see cref="RepairOptions.ConcealAllInTransmissionFrames"/>): blocks the detector calls compression there are mostly
+/// smeared or missing data that the deblocking model cannot restore but the previous frame can.</item>
+/// </list>
+/// </summary>
+public static class RepairPolicy
+{
+    /// <summary>The (compression, transmission) masks to repair for a frame of class <paramref name="frameClass"/>.</summary>
+    public static (BlockMask Compression, BlockMask Transmission) Select(RepairOptions options, FrameClass frameClass, BlockMask compression, BlockMask transmission)
+    {
+        if (options.SkipCleanFrames && frameClass == FrameClass.Clean)
+        {
+            var empty = new BlockMask(compression.BlockSize, compression.Rows, compression.Cols, new byte[compression.Bits.Length]);
+            return (empty, empty);
+        }
+
+        if (options.ConcealAllInTransmissionFrames && frameClass == FrameClass.Transmission
+            && compression.Rows == transmission.Rows && compression.Cols == transmission.Cols)
+        {
+            var union = new byte[transmission.Bits.Length];
+            for (int i = 0; i < union.Length; i++)
+            {
+                union[i] = (byte)(compression.Bits[i] | transmission.Bits[i]);
+            }
+
+            return (new BlockMask(compression.BlockSize, compression.Rows, compression.Cols, new byte[compression.Bits.Length]),
+                new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, union));
+        }
+
+        return (compression, transmission);
+    }
+}
