@@ -195,6 +195,21 @@ public class RepairTests
     }
 
     [Fact]
+    public void Policy_skips_clean_frames_and_conceals_every_flagged_block_of_transmission_frames()
+    {
+        var comp = Mask((r, c) => r == 1 && c == 1);
+        var trans = Mask((r, c) => r == 2 && c == 5);
+        var (cc, ct) = RepairPolicy.Select(new RepairOptions(), FrameClass.Clean, comp, trans);
+        Assert.Equal(0, cc.Flagged + ct.Flagged);
+        (cc, ct) = RepairPolicy.Select(new RepairOptions(), FrameClass.Transmission, comp, trans);
+        Assert.Equal((0, 2), (cc.Flagged, ct.Flagged));
+        Assert.True(ct[1, 1] && ct[2, 5]);
+        (cc, ct) = RepairPolicy.Select(new RepairOptions(), FrameClass.Compression, comp, trans);
+        Assert.Same(comp, cc);
+        Assert.Same(trans, ct);
+    }
+
+    [Fact]
     public void Tiles_lie_on_the_block_grid_cover_every_flagged_block_and_respect_the_size_cap()
     {
         var rng = new Random(3);
