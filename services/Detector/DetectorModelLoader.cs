@@ -48,21 +48,8 @@ internal sealed partial class DetectorModelLoader(
             state.SetFailed(ex.Message);
             readiness.MarkNotReady($"model failed to load: {ex.Message}");
             Log.LoadFailed(logger, ex.Message, ex);
-            await StopAfterStartAsync(stoppingToken).ConfigureAwait(false);
+            await lifetime.StopAfterStartAsync(stoppingToken).ConfigureAwait(false);
         }
-    }
-
-    // Stopping while the host is still starting makes StartAsync throw; wait until it has started.
-    private async Task StopAfterStartAsync(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetResult()))
-        {
-            await started.Task.ConfigureAwait(false);
-        }
-
-        lifetime.StopApplication();
     }
 
     private static partial class Log

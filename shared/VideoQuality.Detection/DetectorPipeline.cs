@@ -61,21 +61,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public static DetectorPipeline Load(ModelOptions model, InferenceOptions inference, ILoggerFactory? loggerFactory = null)
     {
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DetectorPipeline>();
-        var package = ModelRegistry.Resolve(model.ResolveRoot(), "detector", model.Version);
-        var session = OrtModelSession.Create(package, inference, logger);
-        try
-        {
-            var pipeline = new DetectorPipeline(session);
-            var sw = Stopwatch.StartNew();
-            pipeline.WarmUp();
-            Log.Loaded(logger, package.Manifest.Name, package.Manifest.Version, session.Provider, package.Directory, sw.ElapsedMilliseconds);
-            return pipeline;
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return OrtModelSession.Open(model, "detector", inference, logger, session => new DetectorPipeline(session), m => m.WarmUp());
     }
 
     /// <summary>Loads from a models folder with default inference options (CPU-friendly: chain TensorRT, CUDA, CPU).</summary>
@@ -349,11 +335,5 @@ public sealed partial class DetectorPipeline : IDisposable
                 _run.Dispose();
             }
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Detector model {Name} {Version} loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
-        public static partial void Loaded(ILogger logger, string name, string version, string provider, string directory, long elapsedMs);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
@@ -11,7 +12,7 @@ namespace VideoQuality.Inference;
 /// and hand out a pooled run context whose pinned float input buffers are reused from run to run
 /// (OrtValues are created over them; nothing is copied into ORT).
 /// </summary>
-public sealed class OrtModelSession : IDisposable
+public sealed partial class OrtModelSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly SemaphoreSlim _slots;
@@ -69,6 +70,32 @@ public sealed class OrtModelSession : IDisposable
         try
         {
             return new OrtModelSession(package, session, provider, options.EffectiveConcurrency);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The one way a model is brought up: find <paramref name="kind"/> under the models root (highest version unless
+    /// set), verify its sha256, create the session with the provider chain, wrap it with <paramref name="create"/> and
+    /// warm it up. The session is disposed if wrapping or warm-up throws; <see cref="ModelLoadException"/> reports
+    /// registry and provider failures (including RequireGpu without a GPU).
+    /// </summary>
+    public static T Open<T>(ModelOptions model, string kind, InferenceOptions options, ILogger logger,
+        Func<OrtModelSession, T> create, Action<T> warmUp)
+    {
+        var package = ModelRegistry.Resolve(model.ResolveRoot(), kind, model.Version);
+        var session = Create(package, options, logger);
+        try
+        {
+            var wrapped = create(session);
+            var sw = Stopwatch.StartNew();
+            warmUp(wrapped);
+            Log.Loaded(logger, kind, package.Manifest.Name, package.Manifest.Version, session.Provider, package.Directory, sw.ElapsedMilliseconds);
+            return wrapped;
         }
         catch
         {
@@ -201,6 +228,12 @@ public sealed class OrtModelSession : IDisposable
 
             RunOptions.Dispose();
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} model {Name} {Version} loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
+        public static partial void Loaded(ILogger logger, string kind, string name, string version, string provider, string directory, long elapsedMs);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VideoQuality.Detection;
@@ -67,21 +66,7 @@ public sealed partial class EnhancerModel : IDisposable
     public static EnhancerModel Load(ModelOptions model, InferenceOptions inference, ILoggerFactory? loggerFactory = null)
     {
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<EnhancerModel>();
-        var package = ModelRegistry.Resolve(model.ResolveRoot(), "enhancer", model.Version);
-        var session = OrtModelSession.Create(package, inference, logger);
-        try
-        {
-            var enhancer = new EnhancerModel(session);
-            var sw = Stopwatch.StartNew();
-            enhancer.WarmUp();
-            Log.Loaded(logger, package.Manifest.Name, package.Manifest.Version, session.Provider, package.Directory, sw.ElapsedMilliseconds);
-            return enhancer;
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return OrtModelSession.Open(model, "enhancer", inference, logger, session => new EnhancerModel(session), m => m.WarmUp());
     }
 
     /// <summary>Runs a few tile sizes on every run slot so the first frames are not slow.</summary>
@@ -135,10 +120,4 @@ public sealed partial class EnhancerModel : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Enhancer model {Name} {Version} loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
-        public static partial void Loaded(ILogger logger, string name, string version, string provider, string directory, long elapsedMs);
-    }
 }
