@@ -3,7 +3,7 @@
 #
 #   deploy/triton/prepare.sh [--copy] [--models DIR] [--detector VERSION] [--enhancer VERSION]
 #
-# For each kind, takes models/<kind>/<version>/ (default: the highest semantic version), checks model.onnx
+# For each kind, takes models/<kind>/<version>/ (default: the highest semantic version), checks the ONNX file
 # against manifest.json's sha256 (as the services do), and links it (or copies it with --copy, e.g. before
 # `docker build` or an S3 upload) to deploy/triton/models/vq-<kind>/1/model.onnx. The ONNX files are never
 # committed (deploy/.gitignore).
@@ -27,9 +27,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# manifest_field FILE KEY: a top-level string field of a manifest.json.
-manifest_field() {
-  sed -n "s/^[[:space:]]*\"$2\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" "$1" | head -n1
+# graph_field FILE KEY: KEY ("file" or "sha256") of the graph Triton serves: the whole graph from luma planes.
+# Detector manifests from 1.1.0 on name it in "full_graph" (their model.onnx takes block features that the
+# services compute); older manifests and the enhancer serve "file" itself.
+graph_field() {
+  python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(m.get("full_graph", m)[sys.argv[2]])' "$1" "$2"
 }
 
 for kind in detector enhancer; do
@@ -43,8 +45,8 @@ for kind in detector enhancer; do
   fi
   src="$dir/$version"
   manifest="$src/manifest.json"
-  file="$(manifest_field "$manifest" file)"
-  want="$(manifest_field "$manifest" sha256)"
+  file="$(graph_field "$manifest" file)"
+  want="$(graph_field "$manifest" sha256)"
   onnx="$src/${file:-model.onnx}"
   have="$(sha256sum "$onnx" | cut -d' ' -f1)"
   if [ "$have" != "$want" ]; then

@@ -1,13 +1,16 @@
+using VideoQuality.Media;
+
 namespace VideoQuality.Detection;
 
 /// <summary>
-/// Per-stream history: the previous frame's model input (already padded and scaled, so it is not converted
-/// twice). Frames of one stream must be detected one at a time, in order. A size change resets the history.
+/// Per-stream history: a copy of the previous frame's luma plane, the temporal context of the next frame.
+/// Frames of one stream must be detected one at a time, in order. A size change resets the history.
 /// </summary>
 public sealed class DetectionStream
 {
-    private float[] _previous = [];
-    private int _prevWidth, _prevHeight, _prevLength;
+    private byte[] _previous = [];
+    private int _prevWidth, _prevHeight;
+    private bool _has;
 
     internal DetectionStream(string id) => Id = id;
 
@@ -18,30 +21,33 @@ public sealed class DetectionStream
     public long FramesDetected { get; internal set; }
 
     /// <summary>Whether a previous frame is held.</summary>
-    public bool HasHistory => _prevLength > 0;
+    public bool HasHistory => _has;
 
     /// <summary>Forgets the previous frame (e.g. after a seek or a cut).</summary>
-    public void Reset() => _prevLength = 0;
+    public void Reset() => _has = false;
 
-    internal bool TryCopyPrevious(int width, int height, Span<float> dest)
+    /// <summary>The previous frame's luma when it has this size (valid until the next <see cref="Remember"/>).</summary>
+    internal bool TryGetPrevious(int width, int height, out PlaneView previous)
     {
-        if (_prevLength == 0 || width != _prevWidth || height != _prevHeight || dest.Length != _prevLength)
+        if (!_has || width != _prevWidth || height != _prevHeight)
         {
+            previous = default;
             return false;
         }
 
-        _previous.AsSpan(0, _prevLength).CopyTo(dest);
+        previous = PlaneView.Packed(_previous, width, height);
         return true;
     }
 
-    internal void Remember(int width, int height, ReadOnlySpan<float> tensor)
+    internal void Remember(in PlaneView luma)
     {
-        if (_previous.Length < tensor.Length)
+        int w = luma.Width, h = luma.Height;
+        if (_previous.Length < w * h)
         {
-            _previous = GC.AllocateUninitializedArray<float>(tensor.Length);
+            _previous = GC.AllocateUninitializedArray<byte>(w * h);
         }
 
-        tensor.CopyTo(_previous);
-        (_prevWidth, _prevHeight, _prevLength) = (width, height, tensor.Length);
+        luma.CopyTo(_previous);
+        (_prevWidth, _prevHeight, _has) = (w, h, true);
     }
 }

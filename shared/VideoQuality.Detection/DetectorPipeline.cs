@@ -8,7 +8,8 @@ namespace VideoQuality.Detection;
 
 /// <summary>
 /// The in-process detector used by the Detector service, the enhancer's local fallback and the CLI:
-/// frame -> luma (<see cref="FrameDecoder"/>) -> padded tensor (<see cref="LumaTensor"/>) -> model
+/// frame -> luma (<see cref="FrameDecoder"/>) -> block features (<see cref="BlockFeatures"/>; luma tensors for
+/// models that take planes, <see cref="LumaTensor"/>) -> model
 /// (<see cref="OrtModelSession"/>) -> <see cref="DetectorPostprocessor"/> -> <see cref="DetectionResult"/>.
 /// Thread-safe: concurrent calls are bounded by the session's concurrency; each <see cref="DetectionStream"/>
 /// must be used by one caller at a time.
@@ -20,6 +21,7 @@ public sealed partial class DetectorPipeline : IDisposable
     private readonly DetectorPostprocessor _post;
     private readonly int _severityIndex;
     private readonly int _probsIndex;
+    private readonly DetectorInputs _inputs;
 
     /// <summary>Wraps an existing session of a detector model.</summary>
     public DetectorPipeline(OrtModelSession session, bool ownsSession = true)
@@ -27,10 +29,7 @@ public sealed partial class DetectorPipeline : IDisposable
         _session = session;
         _ownsSession = ownsSession;
         var m = session.Manifest;
-        if (session.InputNames.Count != 2)
-        {
-            throw new ModelLoadException($"{session.Package.ModelPath}: a detector has 2 inputs (luma, prev_luma), manifest lists {session.InputNames.Count}");
-        }
+        _inputs = DetectorInputsOf(session);
 
         _severityIndex = IndexOf(session.OutputNames, "severity", session.Package.ModelPath);
         _probsIndex = IndexOf(session.OutputNames, "block_probs", session.Package.ModelPath);
@@ -191,39 +190,43 @@ public sealed partial class DetectorPipeline : IDisposable
     private DetectionResult RunCore(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs) =>
         Finish(run, Prepare(run, luma, prev, stream, decodeUs, waitUs));
 
-    /// <summary>Fills the model inputs (padding, scaling, temporal context) and updates the stream history.</summary>
+    /// <summary>Fills the model inputs (block features, or padded and scaled planes) with the temporal context and
+    /// updates the stream history.</summary>
     private Prepared Prepare(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs)
     {
         int w = luma.Width, h = luma.Height, stride = Stride;
         int pw = LumaTensor.PadTo(w, stride), ph = LumaTensor.PadTo(h, stride);
         long t0 = Stopwatch.GetTimestamp();
-        ReadOnlySpan<long> shape = [1, 1, ph, pw];
-        var cur = run.Input(0, shape);
-        LumaTensor.Write(luma, cur, pw, ph);
-        var prevTensor = run.Input(1, shape);
-        bool context;
+        PlaneView context;
+        bool hasContext = true;
         if (prev is { } p && p.Width == w && p.Height == h)
         {
-            LumaTensor.Write(p, prevTensor, pw, ph);
-            context = true;
+            context = p;
         }
-        else if (stream is not null && stream.TryCopyPrevious(w, h, prevTensor))
+        else if (stream is null || !stream.TryGetPrevious(w, h, out context))
         {
-            context = true;
+            (context, hasContext) = (luma, false);
+        }
+
+        if (_inputs == DetectorInputs.Features)
+        {
+            ReadOnlySpan<long> shape = [1, BlockFeatures.Channels, ph / BlockFeatures.Block, pw / BlockFeatures.Block];
+            BlockFeatures.Compute(luma, context, pw, ph, run.Input(0, shape));
         }
         else
         {
-            cur.CopyTo(prevTensor);
-            context = false;
+            ReadOnlySpan<long> shape = [1, 1, ph, pw];
+            LumaTensor.Write(luma, run.Input(0, shape), pw, ph);
+            LumaTensor.Write(context, run.Input(1, shape), pw, ph);
         }
 
         if (stream is not null)
         {
-            stream.Remember(w, h, cur);
+            stream.Remember(luma);
             stream.FramesDetected++;
         }
 
-        return new Prepared(w, h, context, decodeUs, waitUs, Micros(t0));
+        return new Prepared(w, h, hasContext, decodeUs, waitUs, Micros(t0));
     }
 
     /// <summary>Runs the model on prepared inputs and post-processes.</summary>
@@ -290,6 +293,35 @@ public sealed partial class DetectorPipeline : IDisposable
         }
 
         throw new ModelLoadException($"{model}: detector output '{name}' missing (outputs: {string.Join(", ", names)})");
+    }
+
+    /// <summary>What the model takes: block features (model.onnx since detector 1.1.0) or luma planes (1.0.0, full graphs).</summary>
+    private static DetectorInputs DetectorInputsOf(OrtModelSession session)
+    {
+        var names = session.InputNames;
+        if (names is ["features"])
+        {
+            string? definition = session.Manifest.Features?.Name is { } n ? $"{n}/{session.Manifest.Features.Version}" : null;
+            if (definition != BlockFeatures.Definition || session.Manifest.Features!.Channels != BlockFeatures.Channels)
+            {
+                throw new ModelLoadException($"{session.Package.ModelPath}: the model takes features '{definition ?? "(unspecified)"}', this build computes '{BlockFeatures.Definition}' ({BlockFeatures.Channels} channels)");
+            }
+
+            return DetectorInputs.Features;
+        }
+
+        if (names is ["luma", "prev_luma"])
+        {
+            return DetectorInputs.Planes;
+        }
+
+        throw new ModelLoadException($"{session.Package.ModelPath}: a detector takes (features) or (luma, prev_luma), the manifest lists ({string.Join(", ", names)})");
+    }
+
+    private enum DetectorInputs
+    {
+        Planes,
+        Features,
     }
 
     internal readonly record struct Prepared(int Width, int Height, bool HasContext, long DecodeUs, long WaitUs, long PreprocessUs);

@@ -39,6 +39,9 @@ public sealed record ModelManifest
     /// <summary>Post-processing thresholds (detector).</summary>
     [JsonPropertyName("postprocess")] public PostprocessSpec? Postprocess { get; init; }
 
+    /// <summary>The fixed features a detector model takes instead of luma planes (detector 1.1.0 and later).</summary>
+    [JsonPropertyName("features")] public FeatureSpec? Features { get; init; }
+
     /// <summary>Pixels of context around a tile (enhancer).</summary>
     [JsonPropertyName("context_margin")] public int ContextMargin { get; init; }
 
@@ -72,6 +75,19 @@ public sealed record ModelManifest
 
         return m;
     }
+}
+
+/// <summary>A named, versioned definition of precomputed model features (docs/MODEL_CONTRACT.md).</summary>
+public sealed record FeatureSpec
+{
+    /// <summary>Definition name, e.g. "blockstats".</summary>
+    [JsonPropertyName("name")] public required string Name { get; init; }
+
+    /// <summary>Definition version.</summary>
+    [JsonPropertyName("version")] public int Version { get; init; }
+
+    /// <summary>Channels of the feature tensor.</summary>
+    [JsonPropertyName("channels")] public int Channels { get; init; }
 }
 
 /// <summary>One input or output of the model.</summary>

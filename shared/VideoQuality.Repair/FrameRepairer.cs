@@ -125,7 +125,7 @@ public sealed class FrameRepairer : IDisposable
 
         // Model input: the frame as it stands before the model (the decoded bytes, or the concealed copy).
         var source = temporal > 0 ? PlaneView.Packed((byte[])img.Y.Clone(), w, h) : decoded.Luma;
-        var (modelBlocks, tiles) = RunModel(img, source, region, rows, cols, cancellationToken);
+        var (modelBlocks, tiles, modelPixels) = RunModel(img, source, region, rows, cols, cancellationToken);
         if (Options.Chroma == ChromaRepair.Deblock && modelBlocks > 0)
         {
             ChromaDeblock.Apply(img, region, cols, Options.ChromaEdgeThreshold);
@@ -139,6 +139,7 @@ public sealed class FrameRepairer : IDisposable
             ModelBlocks = modelBlocks,
             TemporalBlocks = temporal,
             Tiles = tiles,
+            ModelPixels = modelPixels,
             SceneCut = cut,
             RepairUs = Micros(t0),
         };
@@ -153,15 +154,16 @@ public sealed class FrameRepairer : IDisposable
         }
     }
 
-    private (int Blocks, int Tiles) RunModel(YuvImage img, PlaneView source, bool[] region, int rows, int cols, CancellationToken ct)
+    private (int Blocks, int Tiles, long Pixels) RunModel(YuvImage img, PlaneView source, bool[] region, int rows, int cols, CancellationToken ct)
     {
-        var plan = TilePlanner.Plan(region, rows, cols, Math.Max(1, Options.MaxTileSide / 8), Options.MergeGapBlocks);
+        var plan = TilePlanner.Plan(region, rows, cols, Math.Max(1, Options.MaxTileSide / 8), Options.MergeGapBlocks, (Model.ContextMargin + 7) / 8);
         if (plan.Count == 0)
         {
-            return (0, 0);
+            return (0, 0, 0);
         }
 
         int w = img.Width, h = img.Height, margin = Model.ContextMargin, ramp = Options.BlendRamp, blocks = 0;
+        long pixels = 0;
         var src = source.Data;
         using var run = Model.Session.Acquire(ct);
         foreach (var t in plan)
@@ -170,6 +172,7 @@ public sealed class FrameRepairer : IDisposable
             int x1 = Math.Min(w, (t.EndCol * 8) + margin), y1 = Math.Min(h, (t.EndRow * 8) + margin);
             var view = new PlaneView(src[((y0 * source.Stride) + x0)..], x1 - x0, y1 - y0, source.Stride);
             var restored = Model.RunTile(run, view, out int pw);
+            pixels += restored.Length;
             for (int r = t.Row; r < t.EndRow; r++)
             {
                 for (int c = t.Col; c < t.EndCol; c++)
@@ -208,7 +211,7 @@ public sealed class FrameRepairer : IDisposable
             }
         }
 
-        return (blocks, plan.Count);
+        return (blocks, plan.Count, pixels);
     }
 
     private static void CheckMask(BlockMask mask, int rows, int cols, string what)

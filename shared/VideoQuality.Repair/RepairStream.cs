@@ -55,6 +55,9 @@ public sealed record RepairResult
     /// <summary>Model tiles run.</summary>
     public int Tiles { get; init; }
 
+    /// <summary>Pixels the model ran on (tiles with their context margins and stride padding): its cost.</summary>
+    public long ModelPixels { get; init; }
+
     /// <summary>True when the previous frame was judged another scene (transmission blocks went to the model).</summary>
     public bool SceneCut { get; init; }
 

@@ -22,8 +22,12 @@ public readonly record struct BlockRect(int Col, int Row, int Cols, int Rows)
 /// </summary>
 public static class TilePlanner
 {
-    /// <summary>Plans tiles over a row-major block grid.</summary>
-    public static List<BlockRect> Plan(ReadOnlySpan<bool> grid, int rows, int cols, int maxSideBlocks, int mergeGap)
+    /// <summary>Plans tiles over a row-major block grid. With <paramref name="marginBlocks"/> &gt; 0 (model tiles, which
+    /// carry that much context on every side) each piece is further cut wherever two smaller tiles, margins included,
+    /// cover fewer pixels than one: the model's cost is its input area, and the bounding box of an L-shaped or sparse
+    /// area is mostly unflagged blocks. The model's output on a flagged block does not depend on the cut (its receptive
+    /// field stays inside the margin).</summary>
+    public static List<BlockRect> Plan(ReadOnlySpan<bool> grid, int rows, int cols, int maxSideBlocks, int mergeGap, int marginBlocks = 0)
     {
         var tiles = new List<BlockRect>();
         var label = new int[rows * cols];
@@ -62,7 +66,18 @@ public static class TilePlanner
             Split(grid, cols, new BlockRect(c0, r0, c1 - c0 + 1, r1 - r0 + 1), maxSideBlocks, tiles);
         }
 
-        return tiles;
+        if (marginBlocks <= 0)
+        {
+            return tiles;
+        }
+
+        var refined = new List<BlockRect>(tiles.Count);
+        foreach (var t in tiles)
+        {
+            Refine(grid, cols, t, marginBlocks, refined);
+        }
+
+        return refined;
     }
 
     /// <summary>Cuts a bounding box into pieces of at most <paramref name="maxSide"/> blocks, each shrunk to its flagged blocks.</summary>
@@ -76,24 +91,76 @@ public static class TilePlanner
                 // Even pieces: the box is divided into nx x ny nearly equal parts.
                 int cs = box.Col + (tx * box.Cols / nx), ce = box.Col + ((tx + 1) * box.Cols / nx);
                 int rs = box.Row + (ty * box.Rows / ny), re = box.Row + ((ty + 1) * box.Rows / ny);
-                int r0 = int.MaxValue, r1 = -1, c0 = int.MaxValue, c1 = -1;
-                for (int r = rs; r < re; r++)
+                var piece = Shrink(grid, cols, new BlockRect(cs, rs, ce - cs, re - rs));
+                if (piece.Cols > 0)
                 {
-                    for (int c = cs; c < ce; c++)
-                    {
-                        if (grid[(r * cols) + c])
-                        {
-                            (r0, r1, c0, c1) = (Math.Min(r0, r), Math.Max(r1, r), Math.Min(c0, c), Math.Max(c1, c));
-                        }
-                    }
-                }
-
-                if (r1 >= 0)
-                {
-                    tiles.Add(new BlockRect(c0, r0, c1 - c0 + 1, r1 - r0 + 1));
+                    tiles.Add(piece);
                 }
             }
         }
+    }
+
+    /// <summary>Input area of a model tile in blocks, its context margin included.</summary>
+    private static int Cost(BlockRect r, int margin) => r.Cols == 0 ? 0 : (r.Cols + (2 * margin)) * (r.Rows + (2 * margin));
+
+    /// <summary>Recursively applies the cheapest single cut (vertical or horizontal) while it lowers the total input area.</summary>
+    private static void Refine(ReadOnlySpan<bool> grid, int cols, BlockRect box, int margin, List<BlockRect> tiles)
+    {
+        int best = Cost(box, margin);
+        BlockRect a = default, b = default;
+        for (int k = 1; k < box.Cols; k++)
+        {
+            var l = Shrink(grid, cols, box with { Cols = k });
+            var r = Shrink(grid, cols, box with { Col = box.Col + k, Cols = box.Cols - k });
+            if (Cost(l, margin) + Cost(r, margin) < best)
+            {
+                (best, a, b) = (Cost(l, margin) + Cost(r, margin), l, r);
+            }
+        }
+
+        for (int k = 1; k < box.Rows; k++)
+        {
+            var u = Shrink(grid, cols, box with { Rows = k });
+            var d = Shrink(grid, cols, box with { Row = box.Row + k, Rows = box.Rows - k });
+            if (Cost(u, margin) + Cost(d, margin) < best)
+            {
+                (best, a, b) = (Cost(u, margin) + Cost(d, margin), u, d);
+            }
+        }
+
+        if (a.Cols == 0 && b.Cols == 0)
+        {
+            tiles.Add(box);
+            return;
+        }
+
+        if (a.Cols > 0)
+        {
+            Refine(grid, cols, a, margin, tiles);
+        }
+
+        if (b.Cols > 0)
+        {
+            Refine(grid, cols, b, margin, tiles);
+        }
+    }
+
+    /// <summary>The bounding box of the flagged blocks inside <paramref name="box"/> (Cols = 0 when there are none).</summary>
+    private static BlockRect Shrink(ReadOnlySpan<bool> grid, int cols, BlockRect box)
+    {
+        int r0 = int.MaxValue, r1 = -1, c0 = int.MaxValue, c1 = -1;
+        for (int r = box.Row; r < box.EndRow; r++)
+        {
+            for (int c = box.Col; c < box.EndCol; c++)
+            {
+                if (grid[(r * cols) + c])
+                {
+                    (r0, r1, c0, c1) = (Math.Min(r0, r), Math.Max(r1, r), Math.Min(c0, c), Math.Max(c1, c));
+                }
+            }
+        }
+
+        return r1 < 0 ? default : new BlockRect(c0, r0, c1 - c0 + 1, r1 - r0 + 1);
     }
 
     /// <summary>Grid dilated by <paramref name="blocks"/> blocks in every direction (a square structuring element, as max_pool2d).</summary>

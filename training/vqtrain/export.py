@@ -19,13 +19,17 @@ import torch
 from . import bench, postprocess
 from .dataset import manifest
 from .infer import load_detector, load_enhancer
-from .models import Detector, Enhancer, conv_macs
+from .models import N_FEATURES, Detector, DetectorHead, Enhancer, block_features, conv_macs
 
 OPSET = 17
+FRAME_INPUTS = [{"name": "luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255"},
+                {"name": "prev_luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255",
+                 "note": "previous decoded frame of the same stream; the frame itself when there is no history"}]
+FEATURES = {"name": "blockstats", "version": 1, "channels": N_FEATURES, "block": 8,
+            "definition": "training/vqtrain/models.py block_features; docs/MODEL_CONTRACT.md"}
 DET_IO = dict(
-    inputs=[{"name": "luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255"},
-            {"name": "prev_luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255",
-             "note": "previous decoded frame of the same stream; the frame itself when there is no history"}],
+    inputs=[{"name": "features", "dtype": "float32", "shape": ["N", N_FEATURES, "H/8", "W/8"],
+             "computed_from": ["luma", "prev_luma"], "features": "blockstats/1"}],
     outputs=[{"name": "severity", "dtype": "float32", "shape": ["N", 1]},
              {"name": "block_probs", "dtype": "float32", "shape": ["N", 2, "H/8", "W/8"],
               "channels": ["compression", "transmission"]}])
@@ -40,7 +44,7 @@ def sha256(path: Path) -> str:
 
 
 def export_onnx(model: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
-    dyn = {n: {0: "N", 2: "H", 3: "W"} for n in inputs}
+    dyn = {n: {0: "N", 2: "R", 3: "C"} if n == "features" else {0: "N", 2: "H", 3: "W"} for n in inputs}
     dyn.update({n: {0: "N"} if n == "severity" else {0: "N", 2: "R", 3: "C"} for n in outputs})
     torch.onnx.export(model, args, str(path), opset_version=OPSET, input_names=inputs, output_names=outputs,
                       dynamic_axes=dyn, do_constant_folding=True)
@@ -81,11 +85,14 @@ def detector_golden(model: Detector, data: Path, gdir: Path, pp: dict) -> list[d
         p = torch.from_numpy(postprocess.pad_to(prev, 8)).float()[None, None] / 255.0
         with torch.no_grad():
             s, b = model(x, p)
+            f = block_features(x, p)
+        write_f32(gdir / (name + ".features.f32"), f.numpy())
         write_f32(gdir / (name + ".severity.f32"), s.numpy())
         write_f32(gdir / (name + ".block_probs.f32"), b.numpy())
         exp = postprocess.frame_result(0, float(s[0, 0]), b[0].numpy(), h, w, pp)
         cases.append({"name": name, "width": w, "height": h, "luma": name + ".y.u8", "prev_luma": name + ".prev.u8",
                       "padded": [int(x.shape[2]), int(x.shape[3])],
+                      "features": {"file": name + ".features.f32", "shape": list(f.shape)},
                       "outputs": {"severity": {"file": name + ".severity.f32", "shape": list(s.shape)},
                                   "block_probs": {"file": name + ".block_probs.f32", "shape": list(b.shape)}},
                       "expected": {k: exp[k] for k in ("severity", "class", "mask")}})
@@ -118,11 +125,18 @@ def export(kind: str, checkpoint: Path, version: str, models: Path, golden_data:
     if kind == "detector":
         model = load_detector(checkpoint)
         x = torch.rand(1, 1, 64, 96)
-        export_onnx(model, (x, x), onnx_path, ["luma", "prev_luma"], ["severity", "block_probs"])
+        # model.onnx: the learned part, from block features (what the services run); full.onnx: the whole graph
+        # from luma planes (for Triton and any runtime without the feature extractor).
+        export_onnx(DetectorHead(model).eval(), (block_features(x, x),), onnx_path, ["features"],
+                    ["severity", "block_probs"])
+        full = d / "full.onnx"
+        export_onnx(model, (x, x), full, ["luma", "prev_luma"], ["severity", "block_probs"])
         f = torch.rand(1, 1, 360, 640)
         macs = conv_macs(model, f, f)
         io, cases = DET_IO, detector_golden(model, golden_data, d / "golden", pp)
-        extra = {"block": 8, "postprocess": pp}
+        extra = {"block": 8, "postprocess": pp, "features": FEATURES,
+                 "full_graph": {"file": full.name, "sha256": sha256(full), "bytes": full.stat().st_size,
+                                "inputs": FRAME_INPUTS}}
         macs_info = {"per_frame_640x360": macs, "per_pixel": round(macs / (640 * 360), 1),
                      "note": "Conv/Linear multiply-accumulates; the fixed block statistics add about 20 "
                              "additions/abs per pixel (~4.6M per 640x360 frame)"}

@@ -34,6 +34,13 @@ def write(model_dir: Path) -> Path:
     kind = m["kind"]
     io = "\n".join("- input `%s` %s %s" % (i["name"], i["dtype"], i["shape"]) for i in m["inputs"])
     io += "\n" + "\n".join("- output `%s` %s %s" % (o["name"], o["dtype"], o["shape"]) for o in m["outputs"])
+    if "features" in m:
+        f, g = m["features"], m["full_graph"]
+        io += ("\n- `features` are the fixed block statistics `%s/%d` (%d channels per 8x8 block, %s), computed by "
+               "the caller from the frame and the previous frame; `%s` (sha256 `%s`) is the whole graph from luma "
+               "planes (inputs %s) for runtimes without the feature extractor (Triton)."
+               % (f["name"], f["version"], f["channels"], f["definition"], g["file"], g["sha256"],
+                  ", ".join("`%s`" % i["name"] for i in g["inputs"])))
     lines = [
         "# %s %s" % (m["name"], m["version"]), "",
         "## Intended use", USE[kind], "",

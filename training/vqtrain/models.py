@@ -98,6 +98,20 @@ class Detector(nn.Module):
         return torch.sigmoid(s), torch.sigmoid(logits)
 
 
+class DetectorHead(nn.Module):
+    """The detector after its fixed block statistics: features [N,50,R,C] -> (severity, block probabilities).
+    This is the graph the services run (model.onnx since 1.1.0): they compute `block_features` themselves in one
+    pass over the 8-bit planes (C# BlockFeatures), which ONNX Runtime's CPU kernels cannot match op by op."""
+
+    def __init__(self, det: Detector):
+        super().__init__()
+        self.det = det
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        s, logits = self.det.from_features(features)
+        return torch.sigmoid(s), torch.sigmoid(logits)
+
+
 def grid_channels(x: torch.Tensor) -> torch.Tensor:
     """Two channels marking pixels next to 8-px block boundaries (columns, rows) for an [N,1,h,w] tile."""
     n, _, h, w = x.shape

@@ -234,6 +234,39 @@ public class RepairTests
     }
 
     [Fact]
+    public void Margin_aware_planning_cuts_sparse_boxes_and_never_costs_more()
+    {
+        static long Area(List<BlockRect> tiles, int m) => tiles.Sum(t => (long)(t.Cols + (2 * m)) * (t.Rows + (2 * m)));
+        var rng = new Random(5);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            var grid = new bool[45 * 80];
+            for (int k = 0; k < 12; k++)
+            {
+                int r0 = rng.Next(40), c0 = rng.Next(75), h = rng.Next(1, 6), w = rng.Next(1, 6);
+                for (int r = r0; r < Math.Min(45, r0 + h); r++) for (int c = c0; c < Math.Min(80, c0 + w); c++) grid[(r * 80) + c] = true;
+            }
+
+            var plain = TilePlanner.Plan(grid, 45, 80, 16, mergeGap: 1);
+            var refined = TilePlanner.Plan(grid, 45, 80, 16, mergeGap: 1, marginBlocks: 1);
+            Assert.True(Area(refined, 1) <= Area(plain, 1), $"trial {trial}: refined {Area(refined, 1)} > plain {Area(plain, 1)}");
+            var covered = new bool[grid.Length];
+            foreach (var t in refined)
+            {
+                for (int r = t.Row; r < t.EndRow; r++) for (int c = t.Col; c < t.EndCol; c++) covered[(r * 80) + c] = true;
+            }
+
+            for (int i = 0; i < grid.Length; i++) Assert.True(!grid[i] || covered[i], $"trial {trial}: block {i} not covered");
+        }
+
+        // An L of two 6-block arms: one 6x6 box (64 blocks with a margin of 1) vs two thin tiles (24 + 15 blocks).
+        var l = new bool[10 * 10];
+        for (int i = 0; i < 6; i++) l[(i * 10) + 0] = l[(5 * 10) + i] = true;
+        Assert.Single(TilePlanner.Plan(l, 10, 10, 16, mergeGap: 1));
+        Assert.Equal(2, TilePlanner.Plan(l, 10, 10, 16, mergeGap: 1, marginBlocks: 1).Count);
+    }
+
+    [Fact]
     public void Enhancer_reproduces_the_golden_vectors()
     {
         var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
