@@ -19,15 +19,18 @@ public sealed partial class EnhancerModel : IDisposable
 {
     private readonly OrtModelSession _session;
     private readonly int _restoredIndex;
+    private readonly bool _takesGrid;
 
     /// <summary>Wraps a session of an enhancer model.</summary>
     public EnhancerModel(OrtModelSession session)
     {
         _session = session;
-        if (session.InputNames.Count != 1)
+        _takesGrid = session.InputNames switch
         {
-            throw new ModelLoadException($"{session.Package.ModelPath}: an enhancer has 1 input (luma), manifest lists {session.InputNames.Count}");
-        }
+            ["luma"] => false,
+            ["luma", "grid"] => true,
+            _ => throw new ModelLoadException($"{session.Package.ModelPath}: an enhancer takes (luma) or (luma, grid), the manifest lists ({string.Join(", ", session.InputNames)})"),
+        };
 
         _restoredIndex = -1;
         for (int i = 0; i < session.OutputNames.Count; i++)
@@ -44,9 +47,11 @@ public sealed partial class EnhancerModel : IDisposable
         }
 
         var m = session.Manifest;
-        // Tiles must start on the stride grid (the model sees the position inside the 8-px block), so the margin
-        // is rounded up to a multiple of the stride.
-        ContextMargin = LumaTensor.PadTo(Math.Max(m.ContextMargin, 0), m.Stride);
+        // A model that takes the block-boundary channels (1.1.0 on) runs tiles of any origin with exactly its
+        // receptive field as context; one that derives them from the tile (1.0.0) needs tiles that start on the
+        // 8-px grid, so its margin is rounded up to the stride.
+        TileAlignment = _takesGrid ? 1 : Math.Max(m.Stride, 1);
+        ContextMargin = LumaTensor.PadTo(Math.Max(m.ContextMargin, 0), TileAlignment);
         Info = new EnhancerModelInfo(m.Name, m.Version, session.Provider, m.Sha256.ToLowerInvariant());
     }
 
@@ -56,8 +61,11 @@ public sealed partial class EnhancerModel : IDisposable
     /// <summary>Input sides are padded to multiples of this.</summary>
     public int Stride => _session.Manifest.Stride;
 
-    /// <summary>Pixels of context around a tile (the manifest's <c>context_margin</c> rounded up to the stride).</summary>
+    /// <summary>Pixels of context a tile needs around the pixels taken from it.</summary>
     public int ContextMargin { get; }
+
+    /// <summary>Tile origins must be multiples of this (1: anywhere).</summary>
+    public int TileAlignment { get; }
 
     /// <summary>The underlying session.</summary>
     public OrtModelSession Session => _session;
@@ -85,7 +93,7 @@ public sealed partial class EnhancerModel : IDisposable
             {
                 foreach (int side in new[] { 24, 144 })
                 {
-                    _ = RunTile(run, PlaneView.Packed(blank, side, side), out _);
+                    _ = RunTile(run, PlaneView.Packed(blank, side, side), 0, 0, out _);
                 }
             }
         }
@@ -98,24 +106,56 @@ public sealed partial class EnhancerModel : IDisposable
         }
     }
 
-    /// <summary>Restores a whole luma plane (golden vectors, tests): returns the model output, padded size.</summary>
-    public float[] Restore(PlaneView luma, out int paddedWidth, out int paddedHeight)
+    /// <summary>Restores a luma plane whose top-left pixel is (<paramref name="originX"/>, <paramref name="originY"/>)
+    /// of its frame (golden vectors, tests): returns the model output and its padded size.</summary>
+    public float[] Restore(PlaneView luma, out int paddedWidth, out int paddedHeight, int originX = 0, int originY = 0)
     {
         using var run = _session.Acquire();
-        var output = RunTile(run, luma, out paddedWidth);
+        var output = RunTile(run, luma, originX, originY, out paddedWidth);
         paddedHeight = output.Length / paddedWidth;
         return output.ToArray();
     }
 
-    /// <summary>Runs the model on one tile (a view into the luma plane); the output is paddedWidth wide, row-major.</summary>
-    internal ReadOnlySpan<float> RunTile(InferenceRun run, in PlaneView tile, out int paddedWidth)
+    /// <summary>Runs the model on one tile (a view into the luma plane starting at (<paramref name="originX"/>,
+    /// <paramref name="originY"/>) of the frame); the output is paddedWidth wide, row-major.</summary>
+    internal ReadOnlySpan<float> RunTile(InferenceRun run, in PlaneView tile, int originX, int originY, out int paddedWidth)
     {
+        if (originX % TileAlignment != 0 || originY % TileAlignment != 0)
+        {
+            throw new ArgumentException($"{Info.Name} {Info.Version} needs tiles that start on multiples of {TileAlignment} px");
+        }
+
         int pw = LumaTensor.PadTo(tile.Width, Stride), ph = LumaTensor.PadTo(tile.Height, Stride);
-        ReadOnlySpan<long> shape = [1, 1, ph, pw];
-        LumaTensor.Write(tile, run.Input(0, shape), pw, ph);
+        LumaTensor.Write(tile, run.Input(0, [1, 1, ph, pw]), pw, ph);
+        if (_takesGrid)
+        {
+            BlockGrid(run.Input(1, [1, 2, ph, pw]), pw, ph, originX, originY);
+        }
+
         run.Run();
         paddedWidth = pw;
         return run.Output(_restoredIndex);
+    }
+
+    /// <summary>The model's <c>grid</c> input: channel 0 is 1 on the first and last column of every 8x8 block of the
+    /// frame, channel 1 on the first and last row (training/vqtrain/models.py <c>grid_channels</c>).</summary>
+    internal static void BlockGrid(Span<float> dest, int width, int height, int originX, int originY)
+    {
+        var cols = dest[..(width * height)];
+        var rows = dest.Slice(width * height, width * height);
+        var first = cols[..width];
+        for (int x = 0; x < width; x++)
+        {
+            int p = (originX + x) % 8;
+            first[x] = p is 0 or 7 ? 1f : 0f;
+        }
+
+        for (int y = 0; y < height; y++)
+        {
+            first.CopyTo(cols.Slice(y * width, width));
+            int p = (originY + y) % 8;
+            rows.Slice(y * width, width).Fill(p is 0 or 7 ? 1f : 0f);
+        }
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VideoQuality.Detection;
@@ -11,8 +12,9 @@ namespace VideoQuality.Repair;
 /// <list type="number">
 /// <item>transmission-flagged blocks: <see cref="TemporalConcealer"/> from the stream's previous repaired frame; with
 /// no history, a size change or a scene cut they join the model region instead;</item>
-/// <item>model region = compression-flagged blocks that are not transmission-flagged, dilated by
-/// <see cref="RepairOptions.DilateBlocks"/> (the Python reference's <c>repair_mask</c>), minus concealed blocks;
+/// <item>model region = compression-flagged blocks that are not transmission-flagged (and transmission blocks that
+/// could not be concealed) with a ring of <see cref="RepairOptions.DilatePixels"/> px around them, so both sides of
+/// each flagged block edge are restored, minus concealed blocks (<see cref="RepairArea"/>);
 /// <see cref="TilePlanner"/> tiles with the model's context margin run through <see cref="EnhancerModel"/>, and
 /// each repaired pixel is faded in over <see cref="RepairOptions.BlendRamp"/> px at the region's edge;</item>
 /// <item>chroma of the model region: <see cref="RepairOptions.Chroma"/>.</item>
@@ -104,7 +106,6 @@ public sealed class FrameRepairer : IDisposable
         }
 
         var img = YuvImage.From(decoded);
-        var region = TilePlanner.Dilate(compOnly, rows, cols, Options.DilateBlocks);
         int temporal = 0;
         bool cut = false;
         if (anyTrans)
@@ -117,18 +118,30 @@ public sealed class FrameRepairer : IDisposable
             }
         }
 
-        for (int i = 0; i < region.Length; i++)
+        // Concealed blocks keep their concealment; unconcealed transmission blocks go to the model.
+        var modelGrid = compOnly;
+        if (temporal == 0 && anyTrans)
         {
-            // Concealed blocks keep their concealment; unconcealed transmission blocks go to the model.
-            region[i] = temporal > 0 ? region[i] && !trans[i] : region[i] || trans[i];
+            for (int i = 0; i < modelGrid.Length; i++)
+            {
+                modelGrid[i] |= trans[i];
+            }
         }
 
         // Model input: the frame as it stands before the model (the decoded bytes, or the concealed copy).
         var source = temporal > 0 ? PlaneView.Packed((byte[])img.Y.Clone(), w, h) : decoded.Luma;
-        var (modelBlocks, tiles, modelPixels) = RunModel(img, source, region, rows, cols, cancellationToken);
+        var keep = temporal > 0 ? trans : null;
+        var (modelBlocks, tiles, modelPixels) = RunModel(img, source, modelGrid, keep, rows, cols, cancellationToken);
         if (Options.Chroma == ChromaRepair.Deblock && modelBlocks > 0)
         {
-            ChromaDeblock.Apply(img, region, cols, Options.ChromaEdgeThreshold);
+            // Chroma is coded in whole blocks: its region is the model's blocks and, with a ring, their neighbours.
+            var chroma = TilePlanner.Dilate(modelGrid, rows, cols, Options.DilatePixels > 0 ? 1 : 0);
+            for (int i = 0; keep is not null && i < chroma.Length; i++)
+            {
+                chroma[i] &= !keep[i];
+            }
+
+            ChromaDeblock.Apply(img, chroma, cols, Options.ChromaEdgeThreshold);
         }
 
         var output = img.ToRawFrame(format);
@@ -154,64 +167,52 @@ public sealed class FrameRepairer : IDisposable
         }
     }
 
-    private (int Blocks, int Tiles, long Pixels) RunModel(YuvImage img, PlaneView source, bool[] region, int rows, int cols, CancellationToken ct)
+    /// <summary>
+    /// Runs the model over <paramref name="blocks"/> (block grid) and writes its output on those blocks and a ring of
+    /// <see cref="RepairOptions.DilatePixels"/> px around them, except on <paramref name="keep"/> blocks (concealed
+    /// ones), fading in over <see cref="RepairOptions.BlendRamp"/> px at the edge of the written area.
+    /// </summary>
+    private (int Blocks, int Tiles, long Pixels) RunModel(YuvImage img, PlaneView source, bool[] blocks, bool[]? keep, int rows, int cols, CancellationToken ct)
     {
-        var plan = TilePlanner.Plan(region, rows, cols, Math.Max(1, Options.MaxTileSide / 8), Options.MergeGapBlocks, (Model.ContextMargin + 7) / 8);
+        int w = img.Width, h = img.Height, ring = Options.DilatePixels, margin = Model.ContextMargin, align = Model.TileAlignment;
+        var plan = TilePlanner.Plan(blocks, rows, cols, Math.Max(1, Options.MaxTileSide / 8), Options.MergeGapBlocks, ring + margin);
         if (plan.Count == 0)
         {
             return (0, 0, 0);
         }
 
-        int w = img.Width, h = img.Height, margin = Model.ContextMargin, ramp = Options.BlendRamp, blocks = 0;
-        long pixels = 0;
-        var src = source.Data;
-        using var run = Model.Session.Acquire(ct);
-        foreach (var t in plan)
+        var mask = ArrayPool<byte>.Shared.Rent(w * h);
+        try
         {
-            int x0 = Math.Max(0, (t.Col * 8) - margin), y0 = Math.Max(0, (t.Row * 8) - margin);
-            int x1 = Math.Min(w, (t.EndCol * 8) + margin), y1 = Math.Min(h, (t.EndRow * 8) + margin);
-            var view = new PlaneView(src[((y0 * source.Stride) + x0)..], x1 - x0, y1 - y0, source.Stride);
-            var restored = Model.RunTile(run, view, out int pw);
-            pixels += restored.Length;
-            for (int r = t.Row; r < t.EndRow; r++)
+            RepairArea.Fill(mask, w, h, blocks, keep, rows, cols, ring);
+            int count = 0;
+            long pixels = 0;
+            for (int i = 0; i < blocks.Length; i++)
             {
-                for (int c = t.Col; c < t.EndCol; c++)
-                {
-                    if (!region[(r * cols) + c])
-                    {
-                        continue;
-                    }
-
-                    blocks++;
-                    // Distance to a neighbouring block outside the region (frame borders do not count).
-                    bool left = c > 0 && !region[(r * cols) + c - 1], right = c < cols - 1 && !region[(r * cols) + c + 1];
-                    bool up = r > 0 && !region[((r - 1) * cols) + c], down = r < rows - 1 && !region[((r + 1) * cols) + c];
-                    int bx1 = Math.Min(w, (c * 8) + 8), by1 = Math.Min(h, (r * 8) + 8);
-                    for (int y = r * 8; y < by1; y++)
-                    {
-                        var outRow = restored.Slice((y - y0) * pw, pw);
-                        int dy = Math.Min(up ? y - (r * 8) : 8, down ? (r * 8) + 7 - y : 8);
-                        for (int x = c * 8; x < bx1; x++)
-                        {
-                            byte value = (byte)Math.Clamp(MathF.Round(outRow[x - x0] * 255f), 0f, 255f);
-                            int d = Math.Min(dy, Math.Min(left ? x - (c * 8) : 8, right ? (c * 8) + 7 - x : 8));
-                            int i = (y * w) + x;
-                            if (d >= ramp)
-                            {
-                                img.Y[i] = value;
-                            }
-                            else
-                            {
-                                int orig = img.Y[i];
-                                img.Y[i] = (byte)(orig + ((((value - orig) * (d + 1)) + (Math.Sign(value - orig) * (ramp + 1) / 2)) / (ramp + 1)));
-                            }
-                        }
-                    }
-                }
+                count += blocks[i] && keep?[i] != true ? 1 : 0;
             }
-        }
 
-        return (blocks, plan.Count, pixels);
+            using var run = Model.Session.Acquire(ct);
+            foreach (var t in plan)
+            {
+                // Written area: the tile's blocks and the ring; model input: that plus the context margin, its origin on
+                // the block grid for models that need it.
+                int wx0 = Math.Max(0, (t.Col * 8) - ring), wy0 = Math.Max(0, (t.Row * 8) - ring);
+                int wx1 = Math.Min(w, (t.EndCol * 8) + ring), wy1 = Math.Min(h, (t.EndRow * 8) + ring);
+                int x0 = Math.Max(0, wx0 - margin) / align * align, y0 = Math.Max(0, wy0 - margin) / align * align;
+                int x1 = Math.Min(w, wx1 + margin), y1 = Math.Min(h, wy1 + margin);
+                var view = new PlaneView(source.Data[((y0 * source.Stride) + x0)..], x1 - x0, y1 - y0, source.Stride);
+                var restored = Model.RunTile(run, view, x0, y0, out int pw);
+                pixels += restored.Length;
+                RepairArea.Write(img.Y, w, h, mask, restored, pw, x0, y0, wx0, wy0, wx1, wy1, Options.BlendRamp);
+            }
+
+            return (count, plan.Count, pixels);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(mask);
+        }
     }
 
     private static void CheckMask(BlockMask mask, int rows, int cols, string what)

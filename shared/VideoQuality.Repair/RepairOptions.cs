@@ -24,11 +24,12 @@ public sealed class RepairOptions
     public const string SectionName = "Repair";
 
     /// <summary>
-    /// Blocks around each compression-flagged block that the model also repairs, so both sides of a flagged
-    /// block's boundary are restored (training/vqtrain/infer.py <c>repair_mask</c>, default 1).
+    /// Width in pixels of the ring around each model-repaired block that the model also repairs, so both sides of a
+    /// flagged block's boundary are restored. 8 = one whole block, as the Python reference's <c>repair_mask</c>
+    /// (training/vqtrain/infer.py); the model's cost grows with it (its input is the area plus its context margin).
     /// </summary>
-    [Range(0, 4)]
-    public int DilateBlocks { get; set; } = 1;
+    [Range(0, 16)]
+    public int DilatePixels { get; set; } = 8;
 
     /// <summary>Largest tile side in pixels (before the context margin); larger damaged areas are split.</summary>
     [Range(16, 1024)]

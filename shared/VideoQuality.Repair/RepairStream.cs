@@ -43,7 +43,8 @@ public sealed record RepairResult
     /// <summary>True when the frame was returned untouched (nothing flagged).</summary>
     public bool Untouched { get; init; }
 
-    /// <summary>8x8 blocks restored by the enhancer model (flagged blocks and their dilation, plus transmission blocks without usable history).</summary>
+    /// <summary>8x8 blocks restored by the enhancer model: compression-flagged blocks and transmission blocks without usable
+    /// history (the ring of <see cref="RepairOptions.DilatePixels"/> px it also restores around them is not counted).</summary>
     public int ModelBlocks { get; init; }
 
     /// <summary>8x8 blocks replaced by temporal concealment.</summary>

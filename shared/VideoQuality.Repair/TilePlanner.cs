@@ -22,12 +22,12 @@ public readonly record struct BlockRect(int Col, int Row, int Cols, int Rows)
 /// </summary>
 public static class TilePlanner
 {
-    /// <summary>Plans tiles over a row-major block grid. With <paramref name="marginBlocks"/> &gt; 0 (model tiles, which
-    /// carry that much context on every side) each piece is further cut wherever two smaller tiles, margins included,
+    /// <summary>Plans tiles over a row-major block grid. With <paramref name="contextPixels"/> &gt; 0 (model tiles, whose
+    /// input extends that many pixels beyond their blocks on every side) each piece is further cut wherever two smaller tiles, margins included,
     /// cover fewer pixels than one: the model's cost is its input area, and the bounding box of an L-shaped or sparse
     /// area is mostly unflagged blocks. The model's output on a flagged block does not depend on the cut (its receptive
     /// field stays inside the margin).</summary>
-    public static List<BlockRect> Plan(ReadOnlySpan<bool> grid, int rows, int cols, int maxSideBlocks, int mergeGap, int marginBlocks = 0)
+    public static List<BlockRect> Plan(ReadOnlySpan<bool> grid, int rows, int cols, int maxSideBlocks, int mergeGap, int contextPixels = 0)
     {
         var tiles = new List<BlockRect>();
         var label = new int[rows * cols];
@@ -66,7 +66,7 @@ public static class TilePlanner
             Split(grid, cols, new BlockRect(c0, r0, c1 - c0 + 1, r1 - r0 + 1), maxSideBlocks, tiles);
         }
 
-        if (marginBlocks <= 0)
+        if (contextPixels <= 0)
         {
             return tiles;
         }
@@ -74,7 +74,7 @@ public static class TilePlanner
         var refined = new List<BlockRect>(tiles.Count);
         foreach (var t in tiles)
         {
-            Refine(grid, cols, t, marginBlocks, refined);
+            Refine(grid, cols, t, contextPixels, refined);
         }
 
         return refined;
@@ -100,8 +100,8 @@ public static class TilePlanner
         }
     }
 
-    /// <summary>Input area of a model tile in blocks, its context margin included.</summary>
-    private static int Cost(BlockRect r, int margin) => r.Cols == 0 ? 0 : (r.Cols + (2 * margin)) * (r.Rows + (2 * margin));
+    /// <summary>Input area of a model tile in pixels, its context included.</summary>
+    private static int Cost(BlockRect r, int context) => r.Cols == 0 ? 0 : ((r.Cols * 8) + (2 * context)) * ((r.Rows * 8) + (2 * context));
 
     /// <summary>Recursively applies the cheapest single cut (vertical or horizontal) while it lowers the total input area.</summary>
     private static void Refine(ReadOnlySpan<bool> grid, int cols, BlockRect box, int margin, List<BlockRect> tiles)

@@ -10,7 +10,7 @@ using VideoQuality.Repair;
 namespace VideoQuality.Bench;
 
 /// <summary>
-/// `repair-gt --data DATA --out DIR [--variants a,b] [--blend-ramp N] [--dilate N] [--chroma none|deblock]`: repairs every clip of a vqbench dataset with the dataset's
+/// `repair-gt --data DATA --out DIR [--variants a,b] [--blend-ramp N] [--dilate PIXELS] [--chroma none|deblock]`: repairs every clip of a vqbench dataset with the dataset's
 /// ground-truth masks (gt/*.npz comp_mask / trans_mask) instead of a detector, writing DIR/&lt;clip&gt;.y4m for
 /// <c>vqbench.py score-enhance</c>. Isolates the repair (model, concealment, blending) from detection quality: the
 /// C# counterpart of <c>python -m vqtrain.infer enhance</c> without --detector (an upper bound, not a result).
@@ -32,7 +32,7 @@ internal static class GroundTruthRepair
                 case "--variants": variants = [.. args[i + 1].Split(',')]; break;
                 case "--blend-ramp": options.BlendRamp = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--chroma": options.Chroma = Enum.Parse<ChromaRepair>(args[i + 1], ignoreCase: true); break;
-                case "--dilate": options.DilateBlocks = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--dilate": options.DilatePixels = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

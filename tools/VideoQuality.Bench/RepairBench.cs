@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using VideoQuality.Cli.Detect;
+using VideoQuality.Cli.Enhance;
 using VideoQuality.Detection;
 using VideoQuality.Inference;
 using VideoQuality.Media;
@@ -27,14 +28,14 @@ internal static class RepairBench
         var modelRoot = o.ModelRoot ?? ModelRegistry.DefaultRoot() ?? throw new ModelLoadException("no models folder (use --model-root)");
         var clip = o.Clips.TryGetValue((W, H), out var given) ? given : await DetectorBench.MakeClipAsync(o.Work, W, H, o.Frames);
         var frames = ReadI420(clip, o.Frames);
-        Console.WriteLine($"# repair bench: {Environment.ProcessorCount} cores, load average {DetectorBench.LoadAverage()}, {frames.Count} frames {W}x{H} of {clip}");
+        Console.WriteLine($"# repair bench: {Environment.ProcessorCount} cores, load average {DetectorBench.LoadAverage()}, {frames.Count} frames {W}x{H} of {clip}, Repair:DilatePixels {EmbeddedEnhancer.RepairSettings().DilatePixels}");
         var none = Mask(0);
         Console.WriteLine("| threads | flagged | method | blocks repaired (dilated) | model tiles | model pixels | ms/frame mean | p50 | p95 |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var threads in o.Threads)
         {
             var inference = EmbeddedDetector.Inference(threads);
-            using var repairer = FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference);
+            using var repairer = FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference, EmbeddedEnhancer.RepairSettings());
             foreach (var share in new[] { 0.0, 0.05, 0.20, 1.0 })
             {
                 var mask = Mask(share);

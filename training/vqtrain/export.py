@@ -19,7 +19,7 @@ import torch
 from . import bench, postprocess
 from .dataset import manifest
 from .infer import load_detector, load_enhancer
-from .models import N_FEATURES, Detector, DetectorHead, Enhancer, block_features, conv_macs
+from .models import N_FEATURES, Detector, DetectorHead, Enhancer, EnhancerAnyOrigin, block_features, conv_macs, grid_channels
 
 OPSET = 17
 FRAME_INPUTS = [{"name": "luma", "dtype": "float32", "shape": ["N", 1, "H", "W"], "scale": "Y/255"},
@@ -35,7 +35,10 @@ DET_IO = dict(
               "channels": ["compression", "transmission"]}])
 ENH_IO = dict(
     inputs=[{"name": "luma", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255",
-             "note": "a tile aligned to the 8-px block grid, sides multiples of 8"}],
+             "note": "a tile of the luma plane, any origin and size"},
+            {"name": "grid", "dtype": "float32", "shape": ["N", 2, "h", "w"],
+             "note": "1 where the pixel is in the first or last column (channel 0) / row (channel 1) of an 8x8 block "
+                     "of the frame's block grid, else 0"}],
     outputs=[{"name": "restored", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255"}])
 
 
@@ -45,6 +48,8 @@ def sha256(path: Path) -> str:
 
 def export_onnx(model: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
     dyn = {n: {0: "N", 2: "R", 3: "C"} if n == "features" else {0: "N", 2: "H", 3: "W"} for n in inputs}
+    if "restored" in outputs:
+        dyn["restored"] = {0: "N", 2: "H", 3: "W"}
     dyn.update({n: {0: "N"} if n == "severity" else {0: "N", 2: "R", 3: "C"} for n in outputs})
     torch.onnx.export(model, args, str(path), opset_version=OPSET, input_names=inputs, output_names=outputs,
                       dynamic_axes=dyn, do_constant_folding=True)
@@ -99,18 +104,28 @@ def detector_golden(model: Detector, data: Path, gdir: Path, pp: dict) -> list[d
     return cases
 
 
+def grid_at(x: torch.Tensor, y0: int, x0: int) -> torch.Tensor:
+    """Block-boundary channels of a tile whose top-left pixel is (y0, x0) of the frame."""
+    n, _, h, w = x.shape
+    full = grid_channels(torch.zeros(1, 1, y0 + h, x0 + w))
+    return full[:, :, y0:, x0:].expand(n, 2, h, w).contiguous()
+
+
 def enhancer_golden(model: Enhancer, data: Path, gdir: Path) -> list[dict]:
     vq = bench.module()
     cases = []
-    for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (40, 80, 48, 48))):
+    # The second and third tiles do not start on the block grid and have sides that are not multiples of 8.
+    for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (40, 80, 48, 48)),
+                                           ("mjpeg_lowq", 3, (53, 122, 45, 71))):
         luma = vq.load_luma(str(data / pick_clip(manifest(data)["clips"], variant)["dist"]))
         tile = luma[min(frame, len(luma) - 1), y0:y0 + h, x0:x0 + w].copy()
         name = "%s_f%d_tile" % (variant, frame)
         (gdir / (name + ".y.u8")).write_bytes(tile.tobytes())
+        x = torch.from_numpy(tile).float()[None, None] / 255.0
         with torch.no_grad():
-            r = model(torch.from_numpy(tile).float()[None, None] / 255.0)
+            r = model.restore(x, grid_at(x, y0, x0))
         write_f32(gdir / (name + ".restored.f32"), r.numpy())
-        cases.append({"name": name, "width": w, "height": h, "luma": name + ".y.u8",
+        cases.append({"name": name, "width": w, "height": h, "origin": [y0, x0], "luma": name + ".y.u8",
                       "outputs": {"restored": {"file": name + ".restored.f32", "shape": list(r.shape)}}})
     return cases
 
@@ -142,10 +157,11 @@ def export(kind: str, checkpoint: Path, version: str, models: Path, golden_data:
                              "additions/abs per pixel (~4.6M per 640x360 frame)"}
     else:
         model = load_enhancer(checkpoint)
-        export_onnx(model, (torch.rand(1, 1, 64, 64),), onnx_path, ["luma"], ["restored"])
+        x = torch.rand(1, 1, 64, 64)
+        export_onnx(EnhancerAnyOrigin(model).eval(), (x, grid_at(x, 3, 5)), onnx_path, ["luma", "grid"], ["restored"])
         macs = conv_macs(model, torch.rand(1, 1, 64, 64))
         io, cases = ENH_IO, enhancer_golden(model, golden_data, d / "golden")
-        extra = {"context_margin": 8}
+        extra = {"context_margin": Enhancer.RADIUS, "stride": 1}
         macs_info = {"per_pixel": round(macs / (64 * 64), 1), "per_frame_640x360": int(macs / (64 * 64) * 640 * 360)}
     (d / "golden" / "cases.json").write_text(json.dumps({"tolerance": 1e-4, "cases": cases}, indent=1) + "\n")
     man = {"name": "vq-" + kind, "kind": kind, "version": version, "file": "model.onnx", "sha256": sha256(onnx_path),

@@ -131,12 +131,32 @@ class Enhancer(nn.Module):
         self.c4 = nn.Conv2d(ch, 16, 3, padding=1)
         self.c5 = nn.Conv2d(16, 1, 3, padding=1)
 
+    # Receptive field radius in pixels (5x5 then four 3x3 convolutions): context a tile needs around what it repairs.
+    RADIUS = 6
+
     def forward(self, luma: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.c1(torch.cat([luma - 0.5, grid_channels(luma)], 1)))
+        """A tile whose top-left pixel starts an 8x8 block (training, evaluation)."""
+        return self.restore(luma, grid_channels(luma))
+
+    def restore(self, luma: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+        """Any tile, with its block-boundary channels [N,2,h,w] (1 on the first and last column / row of each block)."""
+        h = F.relu(self.c1(torch.cat([luma - 0.5, grid], 1)))
         h = F.relu(self.c2(h))
         h = F.relu(self.c3(h))
         h = F.relu(self.c4(h))
         return (luma + self.c5(h) * 0.1).clamp(0.0, 1.0)
+
+
+class EnhancerAnyOrigin(nn.Module):
+    """The exported enhancer (model.onnx since 1.1.0): the caller passes the block-boundary channels, so a tile may
+    start anywhere and needs only `Enhancer.RADIUS` pixels of context instead of a whole block."""
+
+    def __init__(self, enh: Enhancer):
+        super().__init__()
+        self.enh = enh
+
+    def forward(self, luma: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+        return self.enh.restore(luma, grid)
 
 
 def conv_macs(model: nn.Module, *inputs: torch.Tensor) -> int:

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Configuration;
 using VideoQuality.Cli.Detect;
 using VideoQuality.Cli.Input;
 using VideoQuality.Contracts.V1;
@@ -15,13 +17,28 @@ namespace VideoQuality.Cli.Enhance;
 /// </summary>
 internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer repairer, int threads) : IFrameEnhancer
 {
+    /// <summary>Repair settings from the same <c>Repair__*</c> environment variables the enhancer service reads
+    /// (e.g. <c>Repair__DilatePixels=4</c>), validated like the service's options; defaults otherwise.</summary>
+    public static RepairOptions RepairSettings()
+    {
+        var options = new ConfigurationBuilder().AddEnvironmentVariables().Build()
+            .GetSection(RepairOptions.SectionName).Get<RepairOptions>() ?? new RepairOptions();
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        {
+            throw new ArgumentException("Repair__* environment variables: " + string.Join("; ", errors.Select(e => e.ErrorMessage)));
+        }
+
+        return options;
+    }
+
     public static EmbeddedEnhancer Create(string modelRoot, int? threads)
     {
         var inference = EmbeddedDetector.Inference(threads);
         var detector = DetectorPipeline.Load(modelRoot, version: null, inference);
         try
         {
-            return new EmbeddedEnhancer(detector, FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference), inference.IntraOpThreads);
+            return new EmbeddedEnhancer(detector, FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference, RepairSettings()), inference.IntraOpThreads);
         }
         catch
         {

@@ -86,8 +86,8 @@ public class RepairTests
 
         var r0 = Repairer.Repair(null, RawFrame.I420(W, H, bytes), Mask(InDamage), None);
         var outBytes = r0.Frame.Data.ToArray();
-        bool InRepair(int r, int c) => r is >= 5 and < 13 && c is >= 9 and < 23; // dilated by one block
-        Assert.Equal(8 * 14, r0.ModelBlocks);
+        bool InRepair(int r, int c) => r is >= 5 and < 13 && c is >= 9 and < 23; // the default 8-px ring: one block
+        Assert.Equal(6 * 12, r0.ModelBlocks);
         int changed = 0;
         for (int y = 0; y < H; y++)
         {
@@ -234,9 +234,88 @@ public class RepairTests
     }
 
     [Fact]
+    public void Ring_width_bounds_the_written_pixels_and_tiling_does_not_change_the_model_output()
+    {
+        var bytes = Natural(W, H, 3, 5);
+        // Scattered damage: blocks flattened to their mean in three clusters and a few single blocks.
+        bool InDamage(int r, int c) => (r is >= 3 and < 7 && c is >= 4 and < 9) || (r is >= 12 and < 15 && c is >= 20 and < 33)
+            || (r == 20 && c % 7 == 2) || (r is >= 9 and < 11 && c is >= 30 and < 32);
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int c = 0; c < Cols; c++)
+            {
+                if (!InDamage(r, c)) continue;
+                int sum = 0;
+                for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) sum += bytes[(((r * 8) + y) * W) + (c * 8) + x];
+                for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) bytes[(((r * 8) + y) * W) + (c * 8) + x] = (byte)(sum / 64);
+            }
+        }
+
+        var frame = RawFrame.I420(W, H, bytes);
+        var mask = Mask(InDamage);
+        const int ring = 3;
+        using var narrow = new FrameRepairer(Repairer.Model, new RepairOptions { DilatePixels = ring, Chroma = ChromaRepair.None }, ownsModel: false);
+        using var wide = new FrameRepairer(Repairer.Model, new RepairOptions { DilatePixels = 8, Chroma = ChromaRepair.None, MergeGapBlocks = 8 }, ownsModel: false);
+        var a = narrow.Repair(null, frame, mask, None).Frame.Data.ToArray();
+        var b = wide.Repair(null, frame, mask, None).Frame.Data.ToArray();
+        int changed = 0;
+        for (int y = 0; y < H; y++)
+        {
+            for (int x = 0; x < W; x++)
+            {
+                int i = (y * W) + x;
+                // Chebyshev distance from the pixel to the nearest flagged block (0 inside one).
+                int d = int.MaxValue;
+                for (int r = Math.Max(0, (y / 8) - 2); r <= Math.Min(Rows - 1, (y / 8) + 2); r++)
+                {
+                    for (int c = Math.Max(0, (x / 8) - 2); c <= Math.Min(Cols - 1, (x / 8) + 2); c++)
+                    {
+                        if (InDamage(r, c))
+                        {
+                            int dx = Math.Max(0, Math.Max((c * 8) - x, x - ((c * 8) + 7)));
+                            int dy = Math.Max(0, Math.Max((r * 8) - y, y - ((r * 8) + 7)));
+                            d = Math.Min(d, Math.Max(dx, dy));
+                        }
+                    }
+                }
+
+                if (d > ring)
+                {
+                    Assert.True(a[i] == bytes[i], $"({x},{y}) is {d} px from damage, beyond the {ring}-px ring, and changed");
+                }
+                else if (d == 0 && DistanceToEdge(x, y, InDamage) > ring + 2)
+                {
+                    // Deep inside the damage both runs write pure model output: different tilings and margins, same values.
+                    Assert.True(a[i] == b[i], $"({x},{y}): {a[i]} with a {ring}-px ring vs {b[i]} with 8 px and merged tiles");
+                    changed += a[i] != bytes[i] ? 1 : 0;
+                }
+            }
+        }
+
+        Assert.True(changed > 100, $"only {changed} pixels inside the damage changed");
+    }
+
+    // Distance from a pixel inside flagged blocks to the nearest pixel of an unflagged block (frame borders do not count).
+    private static int DistanceToEdge(int x, int y, Func<int, int, bool> flagged)
+    {
+        for (int k = 1; k < 16; k++)
+        {
+            for (int yy = y - k; yy <= y + k; yy++)
+            {
+                for (int xx = x - k; xx <= x + k; xx++)
+                {
+                    if (xx >= 0 && yy >= 0 && xx < W && yy < H && !flagged(yy / 8, xx / 8)) return k;
+                }
+            }
+        }
+
+        return 16;
+    }
+
+    [Fact]
     public void Margin_aware_planning_cuts_sparse_boxes_and_never_costs_more()
     {
-        static long Area(List<BlockRect> tiles, int m) => tiles.Sum(t => (long)(t.Cols + (2 * m)) * (t.Rows + (2 * m)));
+        static long Area(List<BlockRect> tiles, int m) => tiles.Sum(t => (long)((t.Cols * 8) + (2 * m)) * ((t.Rows * 8) + (2 * m)));
         var rng = new Random(5);
         for (int trial = 0; trial < 50; trial++)
         {
@@ -248,8 +327,8 @@ public class RepairTests
             }
 
             var plain = TilePlanner.Plan(grid, 45, 80, 16, mergeGap: 1);
-            var refined = TilePlanner.Plan(grid, 45, 80, 16, mergeGap: 1, marginBlocks: 1);
-            Assert.True(Area(refined, 1) <= Area(plain, 1), $"trial {trial}: refined {Area(refined, 1)} > plain {Area(plain, 1)}");
+            var refined = TilePlanner.Plan(grid, 45, 80, 16, mergeGap: 1, contextPixels: 8);
+            Assert.True(Area(refined, 8) <= Area(plain, 8), $"trial {trial}: refined {Area(refined, 8)} > plain {Area(plain, 8)}");
             var covered = new bool[grid.Length];
             foreach (var t in refined)
             {
@@ -259,11 +338,11 @@ public class RepairTests
             for (int i = 0; i < grid.Length; i++) Assert.True(!grid[i] || covered[i], $"trial {trial}: block {i} not covered");
         }
 
-        // An L of two 6-block arms: one 6x6 box (64 blocks with a margin of 1) vs two thin tiles (24 + 15 blocks).
+        // An L of two 6-block arms with 8 px of context: one 64x64 px box vs two thin tiles (24x56 + 64x24 px).
         var l = new bool[10 * 10];
         for (int i = 0; i < 6; i++) l[(i * 10) + 0] = l[(5 * 10) + i] = true;
         Assert.Single(TilePlanner.Plan(l, 10, 10, 16, mergeGap: 1));
-        Assert.Equal(2, TilePlanner.Plan(l, 10, 10, 16, mergeGap: 1, marginBlocks: 1).Count);
+        Assert.Equal(2, TilePlanner.Plan(l, 10, 10, 16, mergeGap: 1, contextPixels: 8).Count);
     }
 
     [Fact]
@@ -286,7 +365,8 @@ public class RepairTests
             var raw = File.ReadAllBytes(Path.Combine(golden, spec.GetProperty("file").GetString()!));
             var expected = new float[raw.Length / 4];
             Buffer.BlockCopy(raw, 0, expected, 0, raw.Length);
-            var got = Repairer.Model.Restore(PlaneView.Packed(luma, w, h), out int pw, out int ph);
+            var origin = c.TryGetProperty("origin", out var o) ? o.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [0, 0];
+            var got = Repairer.Model.Restore(PlaneView.Packed(luma, w, h), out int pw, out int ph, origin[1], origin[0]);
             Assert.Equal(expected.Length, pw * ph);
             for (int i = 0; i < expected.Length; i++)
             {
