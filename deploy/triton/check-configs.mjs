@@ -11,7 +11,7 @@ const root = path.resolve(process.argv[2] ?? path.join(path.dirname(new URL(impo
 const repo = path.join(root, "deploy/triton/models");
 const CONTRACT = {
   "vq-detector": { kind: "detector", inputs: { luma: 3, prev_luma: 3 }, outputs: { severity: 1, block_probs: 3 } },
-  "vq-enhancer": { kind: "enhancer", inputs: { luma: 3 }, outputs: { restored: 3 } },
+  "vq-enhancer": { kind: "enhancer", inputs: { luma: 3, grid: 3 }, outputs: { restored: 3 } },
 };
 let problems = 0;
 const fail = (m) => {
@@ -79,7 +79,9 @@ for (const [model, c] of Object.entries(CONTRACT)) {
   const m = highestManifest(c.kind);
   if (m) {
     for (const section of ["inputs", "outputs"]) {
-      const names = (m.manifest[section] ?? []).map((t) => t.name).sort();
+      // Triton serves the whole graph: a detector manifest's full_graph (its model.onnx takes precomputed features).
+      const graph = section === "inputs" && m.manifest.full_graph ? m.manifest.full_graph : m.manifest;
+      const names = (graph[section] ?? []).map((t) => t.name).sort();
       const want = Object.keys(c[section]).sort();
       if (JSON.stringify(names) !== JSON.stringify(want))
         fail(`${model}: ${m.file} ${section} ${names} differ from the config's ${want}`);

@@ -24,7 +24,8 @@ LIMITS = {
     "enhancer": [
         "Trained on MPEG-2, H.264 (no-deblock and high-QP) and MJPEG blocking of the public pool's training photos.",
         "Luma only: chroma is handled by the service (see the enhancer docs).",
-        "Tiles must be aligned to the 8-px grid; give it `context_margin` pixels of context on each side.",
+        "Give it the block-boundary channels of the tile's place in the frame (`grid`) and `context_margin` pixels of "
+        "context on each side (1.0.0, without `grid`: tiles must start on the 8-px grid).",
     ],
 }
 
