@@ -79,7 +79,8 @@ public static class SecurityExtensions
     public static IHttpClientBuilder AddClientCredentials(this IHttpClientBuilder builder, Func<IServiceProvider, ClientCredentials> credentials)
     {
         builder.ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(credentials(sp)));
-        builder.ConfigureChannel((sp, o) => o.UnsafeUseInsecureChannelCallCredentials = credentials(sp).ApiKey is not null);
+        // Without this an http:// channel fails every call that has call credentials, even ones that add nothing.
+        builder.ConfigureChannel(o => o.UnsafeUseInsecureChannelCallCredentials = true);
         return builder.AddCallCredentials((_, metadata, sp) =>
         {
             if (credentials(sp).ApiKey is { } key)
