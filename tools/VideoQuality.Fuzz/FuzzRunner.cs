@@ -35,6 +35,9 @@ internal sealed class FuzzReport
     [JsonPropertyName("by_kind")]
     public SortedDictionary<string, int> ByKind { get; } = [];
 
+    [JsonPropertyName("accepted_by_kind")]
+    public SortedDictionary<string, int> AcceptedByKind { get; } = [];
+
     [JsonPropertyName("by_status")]
     public SortedDictionary<string, int> ByStatus { get; } = [];
 
@@ -131,7 +134,12 @@ internal static class FuzzRunner
             report.Inputs++;
             report.ByKind[o.Kind.ToString()] = report.ByKind.GetValueOrDefault(o.Kind.ToString()) + 1;
             report.ByStatus[o.Status] = report.ByStatus.GetValueOrDefault(o.Status) + 1;
-            report.Accepted += o.Status == nameof(StatusCode.OK) ? 1 : 0;
+            if (o.Status == nameof(StatusCode.OK))
+            {
+                report.Accepted++;
+                report.AcceptedByKind[o.Kind.ToString()] = report.AcceptedByKind.GetValueOrDefault(o.Kind.ToString()) + 1;
+            }
+
             report.Hangs += o.Hang ? 1 : 0;
             report.Unclear += o.Unclear ? 1 : 0;
             report.MaxCallMs = Math.Max(report.MaxCallMs, o.Ms);
