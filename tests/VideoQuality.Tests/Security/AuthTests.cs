@@ -182,5 +182,30 @@ public class RateLimitTests
         var other = await detector.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(64, 48) },
             TestCredentials.Bearer(TestCredentials.Token(subject: "client-2")));
         Assert.Equal("CPU", other.Model.ExecutionProvider);
+
+        // Streams draw one token per frame: a third client sending frames faster than its rate has its stream ended.
+        using var stream = detector.Client.DetectStream(TestCredentials.Bearer(TestCredentials.Token(subject: "client-3")));
+        try
+        {
+            for (ulong seq = 1; seq <= 12; seq++)
+            {
+                await stream.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(64, 48, seq: seq) });
+            }
+
+            await stream.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
+        {
+            // The server may end the call while frames are still being written; its status is read below.
+        }
+
+        var ended = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await stream.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, ended.StatusCode);
+        Assert.Contains("rate limit exceeded", ended.Status.Detail);
     }
 }
