@@ -79,8 +79,7 @@ public sealed class JwtOptions
     /// <summary>File holding the HMAC signing key.</summary>
     public string? SigningKeyPath { get; set; }
 
-    /// <summary>Allowed clock skew in seconds.</summary>
-    [Range(0, 600)]
+    /// <summary>Allowed clock skew in seconds (0 to 600).</summary>
     public int ClockSkewSeconds { get; set; } = 30;
 
     /// <summary>Whether JWT validation is configured.</summary>
@@ -91,6 +90,11 @@ public sealed class JwtOptions
         if (!Enabled)
         {
             yield break;
+        }
+
+        if (ClockSkewSeconds is < 0 or > 600)
+        {
+            yield return new ValidationResult("Auth:Jwt:ClockSkewSeconds must be between 0 and 600", [nameof(ClockSkewSeconds)]);
         }
 
         if (string.IsNullOrWhiteSpace(Audience))
