@@ -80,7 +80,8 @@ public sealed class TlsTests : IDisposable
         {
             ex = await Assert.ThrowsAsync<RpcException>(async () =>
                 await new VideoQuality.Contracts.V1.Detector.DetectorClient(rogue).DetectAsync(Request(), deadline: DateTime.UtcNow.AddSeconds(30)));
-            Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+            // Under TLS 1.3 the client learns of the refusal on its first read or during the handshake, depending on timing.
+            Assert.True(ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal, ex.ToString());
         }
 
         // The enhancer identity: admitted.
