@@ -28,6 +28,32 @@ internal static class TestCredentials
         $"--Auth:Jwt:SigningKey={SigningKey}",
     ];
 
+    /// <summary>Writes <paramref name="frames"/> frames, then reads until the server ends the call; returns its error.
+    /// The server may end the call while frames are still being written, so write errors only end the writing.</summary>
+    public static async Task<RpcException> StreamEndedAsync(AsyncDuplexStreamingCall<DetectStreamRequest, DetectResponse> call, int frames)
+    {
+        try
+        {
+            for (ulong seq = 1; seq <= (ulong)frames; seq++)
+            {
+                await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(64, 48, seq: seq) });
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
+        {
+            // The call has ended; its status is read below.
+        }
+
+        return await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+    }
+
     public static Metadata ApiKey(string key) => new() { { "x-api-key", key } };
 
     public static Metadata Bearer(string token) => new() { { "authorization", $"Bearer {token}" } };
@@ -83,9 +109,7 @@ public class AuthTests(SecuredDetectorFixture fixture) : IClassFixture<SecuredDe
     public async Task A_stream_without_credentials_is_unauthenticated()
     {
         using var call = Server.Client.DetectStream();
-        await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(64, 48) });
-        await call.RequestStream.CompleteAsync();
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
+        var ex = await TestCredentials.StreamEndedAsync(call, 1);
         Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
     }
 
@@ -185,26 +209,7 @@ public class RateLimitTests
 
         // Streams draw one token per frame: a third client sending frames faster than its rate has its stream ended.
         using var stream = detector.Client.DetectStream(TestCredentials.Bearer(TestCredentials.Token(subject: "client-3")));
-        try
-        {
-            for (ulong seq = 1; seq <= 12; seq++)
-            {
-                await stream.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(64, 48, seq: seq) });
-            }
-
-            await stream.RequestStream.CompleteAsync();
-        }
-        catch (Exception e) when (e is RpcException or InvalidOperationException)
-        {
-            // The server may end the call while frames are still being written; its status is read below.
-        }
-
-        var ended = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            while (await stream.ResponseStream.MoveNext(CancellationToken.None))
-            {
-            }
-        });
+        var ended = await TestCredentials.StreamEndedAsync(stream, 12);
         Assert.Equal(StatusCode.ResourceExhausted, ended.StatusCode);
         Assert.Contains("rate limit exceeded", ended.Status.Detail);
     }
