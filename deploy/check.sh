@@ -151,6 +151,7 @@ if [ $have_helm = 1 ]; then
   check "helm template refuses a canary without a version or image" render_fails --set detector.canary.enabled=true
   check "values.schema.json rejects unknown keys" render_fails --set detector.replicas=2
   check "helm template refuses app TLS inside Istio" render_fails -f "$CHART/values-prod.yaml" --set tls.enabled=true
+  check "helm template refuses auth without API keys or JWT" render_fails --set auth.enabled=true
 fi
 
 # kustomize overlay (inflates the chart with helm, adds the restricted namespace).

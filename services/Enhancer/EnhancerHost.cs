@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using VideoQuality.Inference;
 using VideoQuality.Repair;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Enhancer;
 
@@ -13,6 +14,8 @@ public static class EnhancerHost
 
     /// <summary>Service name for traces.</summary>
     public const string ServiceName = "videoquality-enhancer";
+
+    private const string DetectorCredentialsKey = "detector";
 
     /// <summary>Creates the application. <paramref name="configure"/> lets tests adjust services before build.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -33,6 +36,8 @@ public static class EnhancerHost
         services.AddSingleton<DetectionRouter>();
         services.AddSingleton<FrameEnhancer>();
         services.AddHostedService<EnhancerModelLoader>();
+        services.AddKeyedSingleton(DetectorCredentialsKey, (sp, _) =>
+            sp.GetRequiredService<IOptions<EnhancerOptions>>().Value.DetectorCredentials(sp.GetRequiredService<IOptions<TlsOptions>>().Value.CaPath));
         services.AddGrpcClient<Contracts.V1.Detector.DetectorClient>((sp, o) =>
             {
                 var address = sp.GetRequiredService<IOptions<EnhancerOptions>>().Value.DetectorAddress;
@@ -46,6 +51,7 @@ public static class EnhancerHost
                 c.MaxReconnectBackoff = TimeSpan.FromSeconds(2);
             })
             .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
+            .AddClientCredentials(sp => sp.GetRequiredKeyedService<ClientCredentials>(DetectorCredentialsKey))
             .AddInterceptor<DetectorResilienceInterceptor>();
         configure?.Invoke(builder);
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using VideoQuality.Contracts.V1;
+using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Enhancer;
 
@@ -39,13 +40,44 @@ internal sealed class EnhancerOptions : IValidatableObject
     [Range(500, 600_000)]
     public int BreakDurationMs { get; set; } = 3000;
 
+    /// <summary>Client certificate (PEM) presented to an https detector that requires mutual TLS; the detector's
+    /// certificate is checked against <c>Tls:CaPath</c> (the system store when that is empty).</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>Private key (PEM) of <see cref="ClientCertificatePath"/>.</summary>
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>API key sent to the detector in <c>x-api-key</c>, when the detector requires one. Prefer <see cref="ApiKeyPath"/>.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>File holding the API key sent to the detector (e.g. a mounted secret).</summary>
+    public string? ApiKeyPath { get; set; }
+
     public bool HasRemote => !string.IsNullOrWhiteSpace(DetectorAddress);
+
+    /// <summary>What the detector client presents and trusts; files are read here, once.</summary>
+    public ClientCredentials DetectorCredentials(string? caPath) => new(
+        caPath,
+        string.IsNullOrWhiteSpace(ClientCertificatePath) ? null : ClientCertificatePath,
+        ClientKeyPath,
+        !string.IsNullOrWhiteSpace(ApiKeyPath) ? File.ReadAllText(ApiKeyPath).Trim() : string.IsNullOrWhiteSpace(ApiKey) ? null : ApiKey.Trim());
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (HasRemote && (!Uri.TryCreate(DetectorAddress, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
         {
             yield return new ValidationResult($"Enhancer:DetectorAddress '{DetectorAddress}' is not an http(s) address", [nameof(DetectorAddress)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(ClientCertificatePath)
+            && PemFiles.CheckCertificateAndKey($"{SectionName}:{nameof(ClientCertificatePath)}", ClientCertificatePath, $"{SectionName}:{nameof(ClientKeyPath)}", ClientKeyPath) is { } certError)
+        {
+            yield return new ValidationResult(certError, [nameof(ClientCertificatePath), nameof(ClientKeyPath)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(ApiKeyPath) && PemFiles.CheckReadable($"{SectionName}:{nameof(ApiKeyPath)}", ApiKeyPath) is { } keyError)
+        {
+            yield return new ValidationResult(keyError, [nameof(ApiKeyPath)]);
         }
     }
 }

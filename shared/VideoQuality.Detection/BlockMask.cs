@@ -6,6 +6,11 @@ public sealed class BlockMask
     /// <summary>Wraps packed bits.</summary>
     public BlockMask(int blockSize, int rows, int cols, byte[] bits)
     {
+        if (rows < 0 || cols < 0 || (long)rows * cols > int.MaxValue - 7)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows}x{cols} is not a valid mask grid");
+        }
+
         if (bits.Length != MaskCodec.PackedLength(rows * cols))
         {
             throw new ArgumentException($"{rows}x{cols} mask needs {MaskCodec.PackedLength(rows * cols)} bytes, got {bits.Length}", nameof(bits));

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Prometheus;
+using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.ServiceDefaults;
 
@@ -24,6 +25,7 @@ namespace VideoQuality.ServiceDefaults;
 /// <item>gRPC health service and /readyz driven by <see cref="ReadinessState"/> (SERVING only when ready); /healthz is liveness.</item>
 /// <item>Prometheus metrics in a per-host registry (<see cref="CollectorRegistry"/>, <see cref="IMetricFactory"/> in DI).</item>
 /// <item>OpenTelemetry tracing exported over OTLP, registered only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</item>
+/// <item>Security (<see cref="SecurityExtensions"/>, off by default): TLS / mutual TLS on the gRPC port, API keys / JWT, per-client rate limits.</item>
 /// </list>
 /// </summary>
 public static class Extensions
@@ -53,6 +55,7 @@ public static class Extensions
         builder.Configuration.GetSection(PortsOptions.SectionName).Bind(ports);
         var limits = new GrpcLimitsOptions();
         builder.Configuration.GetSection(GrpcLimitsOptions.SectionName).Bind(limits);
+        var tls = builder.AddServiceSecurity();
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -62,7 +65,11 @@ public static class Extensions
             }
 
             k.AddServerHeader = false;
-            k.Listen(ip, ports.Grpc, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(ip, ports.Grpc, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                l.UseGrpcTls(tls);
+            });
             k.Listen(ip, ports.Http, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
@@ -74,6 +81,7 @@ public static class Extensions
             o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = limits.MaxSendMessageBytes;
             o.EnableDetailedErrors = false;
+            o.Interceptors.Add<AccessInterceptor>();
             o.Interceptors.Add<ExceptionMappingInterceptor>();
         });
         services.AddGrpcReflection();

@@ -224,6 +224,21 @@ spec:
             - name: tls
               mountPath: /etc/videoquality/tls
               readOnly: true
+            {{- if and $v.tls.mutual (eq $component "enhancer") }}
+            - name: client-tls
+              mountPath: /etc/videoquality/client-tls
+              readOnly: true
+            {{- end }}
+            {{- end }}
+            {{- if and $v.auth.enabled $v.auth.apiKeys.existingSecret }}
+            - name: api-keys
+              mountPath: /etc/videoquality/api-keys
+              readOnly: true
+            {{- end }}
+            {{- if and $v.auth.enabled $v.auth.jwt.signingKeySecret }}
+            - name: jwt
+              mountPath: /etc/videoquality/jwt
+              readOnly: true
             {{- end }}
       volumes:
         - name: tmp
@@ -252,6 +267,27 @@ spec:
           secret:
             secretName: {{ include "vq.tlsSecretName" $root }}
             defaultMode: 0440
+        {{- if and $v.tls.mutual (eq $component "enhancer") }}
+        - name: client-tls
+          secret:
+            secretName: {{ include "vq.enhancerClientSecretName" $root }}
+            defaultMode: 0440
+        {{- end }}
+        {{- end }}
+        {{- if and $v.auth.enabled $v.auth.apiKeys.existingSecret }}
+        - name: api-keys
+          secret:
+            secretName: {{ $v.auth.apiKeys.existingSecret }}
+            defaultMode: 0440
+        {{- end }}
+        {{- if and $v.auth.enabled $v.auth.jwt.signingKeySecret }}
+        - name: jwt
+          secret:
+            secretName: {{ $v.auth.jwt.signingKeySecret }}
+            defaultMode: 0440
+            items:
+              - key: {{ $v.auth.jwt.signingKeySecretKey }}
+                path: {{ $v.auth.jwt.signingKeySecretKey }}
         {{- end }}
       {{- $nodeSelector := $c.nodeSelector }}
       {{- if $gpu }}

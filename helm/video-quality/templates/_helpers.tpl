@@ -106,6 +106,33 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-tls" (include "vq.fullname" .)) .Values.tls.secretName }}
 {{- end }}
 
+{{/* Client certificate secret of the enhancer (mutual TLS). */}}
+{{- define "vq.enhancerClientSecretName" -}}
+{{- default (printf "%s-enhancer-client-tls" (include "vq.fullname" .)) .Values.tls.clientSecretName }}
+{{- end }}
+
+{{/* The identity (client certificate common name) the detector admits under mutual TLS. */}}
+{{- define "vq.enhancerIdentity" -}}
+{{- default (include "vq.componentName" (dict "root" . "component" "enhancer")) .Values.tls.enhancerIdentity }}
+{{- end }}
+
+{{/* Fails on an auth configuration that would start half-configured (the services' options validation would stop them). */}}
+{{- define "vq.validateAuth" -}}
+{{- $a := .Values.auth }}
+{{- if $a.enabled }}
+{{- $jwt := or $a.jwt.authority $a.jwt.signingKeySecret }}
+{{- if not (or $a.apiKeys.existingSecret $jwt) }}
+{{- fail "auth.enabled needs auth.apiKeys.existingSecret and/or auth.jwt (authority or signingKeySecret)" }}
+{{- end }}
+{{- if and $jwt (not $a.jwt.audience) }}
+{{- fail "auth.jwt needs an audience" }}
+{{- end }}
+{{- if and $a.jwt.signingKeySecret (not (or $a.jwt.issuer $a.jwt.authority)) }}
+{{- fail "auth.jwt.signingKeySecret needs auth.jwt.issuer" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* issuerRef of the service certificate. */}}
 {{- define "vq.internalIssuerRef" -}}
 group: cert-manager.io

@@ -18,7 +18,7 @@ namespace VideoQuality.Cli.Detect;
 /// </summary>
 internal sealed class RemoteDetector(Uri address) : IFrameDetector
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    private readonly GrpcChannel _channel = CliCredentials.Channel(address, new GrpcChannelOptions
     {
         MaxSendMessageSize = 64 * 1024 * 1024,
         MaxReceiveMessageSize = 16 * 1024 * 1024,

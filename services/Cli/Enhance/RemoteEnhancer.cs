@@ -14,7 +14,7 @@ namespace VideoQuality.Cli.Enhance;
 /// </summary>
 internal sealed class RemoteEnhancer(Uri address) : IFrameEnhancer
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    private readonly GrpcChannel _channel = CliCredentials.Channel(address, new GrpcChannelOptions
     {
         MaxReceiveMessageSize = 64 << 20,
         MaxSendMessageSize = 64 << 20,

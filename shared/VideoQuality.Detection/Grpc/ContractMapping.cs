@@ -162,7 +162,8 @@ public static class ContractMapping
     /// <summary>Proto mask -> <see cref="BlockMask"/> (copies the bits; throws <see cref="FrameFormatException"/> when the grid and bits disagree).</summary>
     public static BlockMask ToBlockMask(this Contracts.V1.BlockMask m)
     {
-        if (m.Rows > 100_000 || m.Cols > 100_000 || m.Bits.Length != MaskCodec.PackedLength((int)(m.Rows * m.Cols)))
+        long cells = (long)m.Rows * m.Cols; // 64-bit: 65536 x 65536 must not wrap to 0
+        if (m.Rows > 100_000 || m.Cols > 100_000 || cells > 100_000_000 || m.Bits.Length != MaskCodec.PackedLength((int)cells))
         {
             throw new FrameFormatException($"block mask {m.Rows}x{m.Cols} with {m.Bits.Length} bytes of bits is malformed");
         }

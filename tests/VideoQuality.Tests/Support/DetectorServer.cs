@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using VideoQuality.Detector;
+using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Tests.Support;
 
@@ -14,16 +15,12 @@ namespace VideoQuality.Tests.Support;
 /// </summary>
 internal sealed class DetectorServer : IAsyncDisposable
 {
-    private DetectorServer(WebApplication app, int grpcPort, int httpPort)
+    private DetectorServer(WebApplication app, int grpcPort, int httpPort, ClientCredentials? tls)
     {
         App = app;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = 64 << 20,
-            MaxSendMessageSize = null,
-        });
+        Channel = CreateChannel(tls);
         Client = new VideoQuality.Contracts.V1.Detector.DetectorClient(Channel);
         Health = new Health.HealthClient(Channel);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -47,8 +44,21 @@ internal sealed class DetectorServer : IAsyncDisposable
 
     public DetectorModelState ModelState => App.Services.GetRequiredService<DetectorModelState>();
 
+    /// <summary>A channel to the gRPC port: cleartext, or https://localhost with <paramref name="tls"/>' trust and client certificate.</summary>
+    public GrpcChannel CreateChannel(ClientCredentials? tls = null) => GrpcChannel.ForAddress(
+        tls is null ? $"http://127.0.0.1:{GrpcPort}" : $"https://localhost:{GrpcPort}",
+        new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 << 20,
+            MaxSendMessageSize = null,
+            HttpHandler = tls is null ? null : SecurityExtensions.CreateHandler(tls),
+        });
+
     /// <param name="ports">Fixed ports (to restart a detector where it was); default: free ports.</param>
-    public static async Task<DetectorServer> StartAsync(IEnumerable<string>? extraArgs = null, ModelLoadGate? gate = null, bool waitUntilServing = true, (int Grpc, int Http)? ports = null)
+    /// <param name="tls">For a TLS detector: what the test's channel trusts and presents.</param>
+    /// <param name="configure">Adjusts the host before build (e.g. a log capture).</param>
+    public static async Task<DetectorServer> StartAsync(IEnumerable<string>? extraArgs = null, ModelLoadGate? gate = null, bool waitUntilServing = true, (int Grpc, int Http)? ports = null,
+        ClientCredentials? tls = null, Action<WebApplicationBuilder>? configure = null)
     {
         var (grpc, http) = ports ?? FreePorts();
 
@@ -70,6 +80,8 @@ internal sealed class DetectorServer : IAsyncDisposable
             {
                 b.Services.AddSingleton(gate);
             }
+
+            configure?.Invoke(b);
         });
         try
         {
@@ -81,7 +93,7 @@ internal sealed class DetectorServer : IAsyncDisposable
             throw;
         }
 
-        var server = new DetectorServer(app, grpc, http);
+        var server = new DetectorServer(app, grpc, http, tls);
         if (waitUntilServing)
         {
             await server.WaitForHealthAsync(HealthCheckResponse.Types.ServingStatus.Serving, TimeSpan.FromSeconds(60));

@@ -31,7 +31,11 @@ internal sealed class EnhancerServer : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts an enhancer; <paramref name="detectorAddress"/> null = in-process detection only.</summary>
-    public static async Task<EnhancerServer> StartAsync(string? detectorAddress, params string[] extraArgs)
+    public static Task<EnhancerServer> StartAsync(string? detectorAddress, params string[] extraArgs) =>
+        StartAsync(detectorAddress, null, extraArgs);
+
+    /// <summary>Starts an enhancer; <paramref name="configure"/> adjusts the host before build (e.g. a log capture).</summary>
+    public static async Task<EnhancerServer> StartAsync(string? detectorAddress, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
         var (grpc, http) = DetectorServer.FreePorts();
         string[] args =
@@ -50,7 +54,7 @@ internal sealed class EnhancerServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs,
         ];
-        var app = EnhancerHost.Build(args);
+        var app = EnhancerHost.Build(args, configure);
         try
         {
             await app.StartAsync();
