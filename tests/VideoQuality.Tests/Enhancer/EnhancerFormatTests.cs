@@ -5,6 +5,7 @@ using VideoQuality.Contracts.V1;
 using VideoQuality.Detection.Grpc;
 using VideoQuality.Media;
 using VideoQuality.Repair;
+using VideoQuality.Tests.Media;
 using VideoQuality.Tests.Repair;
 using VideoQuality.Tests.Support;
 
@@ -66,32 +67,14 @@ public class EnhancerFormatTests(EnhancerPairFixture pair) : IClassFixture<Enhan
     private static Frame Make(PixelFormat format, byte[] rgb) => format switch
     {
         PixelFormat.Rgb24 => new Frame { Format = format, Width = W, Height = H, Data = ByteString.CopyFrom(rgb) },
-        PixelFormat.Bgr24 => new Frame { Format = format, Width = W, Height = H, Data = ByteString.CopyFrom(Swap(rgb)) },
+        PixelFormat.Bgr24 => new Frame { Format = format, Width = W, Height = H, Data = ByteString.CopyFrom(ColourConversionTests.Swap(rgb)) },
         PixelFormat.Png => new Frame { Format = format, Data = ByteString.CopyFrom(Frames.Encode(rgb, W, H, SKEncodedImageFormat.Png)) },
         PixelFormat.Jpeg => new Frame { Format = format, Data = ByteString.CopyFrom(Frames.Encode(rgb, W, H, SKEncodedImageFormat.Jpeg, 95)) },
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
-    private static byte[] Swap(byte[] px)
-    {
-        var o = (byte[])px.Clone();
-        for (int i = 0; i < o.Length; i += 3)
-        {
-            (o[i], o[i + 2]) = (o[i + 2], o[i]);
-        }
-
-        return o;
-    }
-
     /// <summary>A frame's pixels as packed RGB24 (decoded for JPEG/PNG, swapped for BGR24).</summary>
-    private static byte[] RgbOf(Frame frame)
-    {
-        var d = FrameDecoder.Decode(frame.ToRawFrame());
-        var v = d.Rgb ?? throw new InvalidOperationException($"{frame.Format} has no RGB pixels");
-        var o = new byte[v.Width * v.Height * 3];
-        Bt601.Repack(v, o, v.Width * 3, RgbOrder.Rgb24);
-        return o;
-    }
+    private static byte[] RgbOf(Frame frame) => FormatRepairTests.Rgb(FrameDecoder.Decode(frame.ToRawFrame()));
 
     /// <summary>Blocks the repair may have touched: the flagged blocks of the response's detection, dilated by two.</summary>
     private static bool[] Reach(EnhanceResponse r)
@@ -141,9 +124,7 @@ public class EnhancerFormatTests(EnhancerPairFixture pair) : IClassFixture<Enhan
     public async Task Clean_frame_comes_back_as_the_very_bytes_sent(PixelFormat format)
     {
         var yuv = RepairTests.Natural(W, H);
-        var rgb = new byte[W * H * 3];
-        Bt601.ToRgb(yuv.AsSpan(0, W * H), yuv.AsSpan(W * H, W * H / 4), yuv.AsSpan(W * H * 5 / 4), W, H, rgb, W * 3, RgbOrder.Rgb24);
-        var request = Make(format, rgb);
+        var request = Make(format, ColourConversionTests.I420ToRgb(yuv, W, H));
         var r = await Client.EnhanceAsync(new EnhanceRequest { Frame = request }, deadline: DateTime.UtcNow.AddSeconds(60));
         Assert.Equal(0u, r.Detection.Mask.Flagged);
         Assert.Equal(0u, r.Repaired.ModelBlocks + r.Repaired.TemporalBlocks);
@@ -171,8 +152,7 @@ public class EnhancerFormatTests(EnhancerPairFixture pair) : IClassFixture<Enhan
         var r = await Client.EnhanceAsync(new EnhanceRequest { Frame = request, OutputFormat = PixelFormat.Png }, deadline: DateTime.UtcNow.AddSeconds(60));
         Assert.Equal(PixelFormat.Png, r.Frame.Format);
         Assert.True(r.Repaired.ModelBlocks > 0, $"nothing repaired (class {r.Detection.DamageClass})");
-        var expected = new byte[W * H * 3];
-        Bt601.ToRgb(yuv.AsSpan(0, W * H), yuv.AsSpan(W * H, W * H / 4), yuv.AsSpan(W * H * 5 / 4), W, H, expected, W * 3, RgbOrder.Rgb24);
+        var expected = ColourConversionTests.I420ToRgb(yuv, W, H);
         var (changed, _) = FormatRepairTests.CompareOutside(expected, RgbOf(r.Frame), W, H, 3, Reach(r));
         Assert.True(changed > 0);
     }

@@ -24,6 +24,27 @@ public class ColourConversionTests
         return px;
     }
 
+    /// <summary>Tightly packed I420 bytes converted to RGB24 by <see cref="Bt601.ToRgb(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, Span{byte}, int, RgbOrder)"/>.</summary>
+    internal static byte[] I420ToRgb(byte[] yuv, int w, int h)
+    {
+        int n = w * h, c = n / 4;
+        var rgb = new byte[n * 3];
+        Bt601.ToRgb(yuv.AsSpan(0, n), yuv.AsSpan(n, c), yuv.AsSpan(n + c, c), w, h, rgb, w * 3, RgbOrder.Rgb24);
+        return rgb;
+    }
+
+    /// <summary>Packed 3-byte pixels with the first and third channel swapped (RGB24 &lt;-&gt; BGR24).</summary>
+    internal static byte[] Swap(byte[] px)
+    {
+        var o = (byte[])px.Clone();
+        for (int i = 0; i < o.Length; i += 3)
+        {
+            (o[i], o[i + 2]) = (o[i + 2], o[i]);
+        }
+
+        return o;
+    }
+
     private static (byte[] Y, byte[] U, byte[] V) ToYuv(byte[] px, int w, int h, int stride = 0, RgbOrder order = RgbOrder.Rgb24)
     {
         int cw = Bt601.ChromaSide(w), ch = Bt601.ChromaSide(h);

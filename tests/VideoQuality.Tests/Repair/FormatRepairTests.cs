@@ -90,17 +90,6 @@ public class FormatRepairTests
         return (changed, outside);
     }
 
-    private static byte[] Swap(byte[] px)
-    {
-        var o = (byte[])px.Clone();
-        for (int i = 0; i < o.Length; i += 3)
-        {
-            (o[i], o[i + 2]) = (o[i + 2], o[i]);
-        }
-
-        return o;
-    }
-
     [Theory]
     [InlineData(FramePixelFormat.Rgb24)]
     [InlineData(FramePixelFormat.Png)]
@@ -148,9 +137,9 @@ public class FormatRepairTests
         Assert.True(fromStrided.Strides.IsEmpty, "output is tightly packed");
         Assert.Equal(packed, fromStrided.Data.ToArray());
 
-        var bgr = Repairer.Repair(null, new RawFrame(FramePixelFormat.Bgr24, W, H, Swap(px)), mask, None);
+        var bgr = Repairer.Repair(null, new RawFrame(FramePixelFormat.Bgr24, W, H, ColourConversionTests.Swap(px)), mask, None);
         Assert.Equal(FramePixelFormat.Bgr24, bgr.Frame.Format);
-        Assert.Equal(packed, Swap(bgr.Frame.Data.ToArray()));
+        Assert.Equal(packed, ColourConversionTests.Swap(bgr.Frame.Data.ToArray()));
     }
 
     [Fact]
@@ -230,8 +219,7 @@ public class FormatRepairTests
 
         // I420 in, RGB24/PNG out: a clean frame converts exactly as Bt601 does.
         var yuv = RepairTests.Natural(W, H);
-        var expected = new byte[W * H * 3];
-        Bt601.ToRgb(yuv.AsSpan(0, W * H), yuv.AsSpan(W * H, W * H / 4), yuv.AsSpan(W * H * 5 / 4), W, H, expected, W * 3, RgbOrder.Rgb24);
+        var expected = ColourConversionTests.I420ToRgb(yuv, W, H);
         var rgb = Repairer.Repair(null, RawFrame.I420(W, H, yuv), None, None, FramePixelFormat.Rgb24);
         Assert.True(rgb.Untouched);
         Assert.Equal(expected, rgb.Frame.Data.ToArray());
@@ -249,7 +237,7 @@ public class FormatRepairTests
         // A clean PNG asked for as BGR24: the decoded pixels exactly, channels swapped (no YUV round trip).
         var pngIn = Frames.Encode(px, W, H, SKEncodedImageFormat.Png);
         var bgr = Repairer.Repair(null, new RawFrame(FramePixelFormat.Png, 0, 0, pngIn), None, None, FramePixelFormat.Bgr24).Frame;
-        Assert.Equal(px, Swap(bgr.Data.ToArray()));
+        Assert.Equal(px, ColourConversionTests.Swap(bgr.Data.ToArray()));
     }
 
     [Fact]
@@ -277,9 +265,10 @@ public class FormatRepairTests
         return o;
     }
 
-    private static byte[] Rgb(DecodedFrame d)
+    /// <summary>The RGB pixels of a decoded RGB24/BGR24/JPEG/PNG frame as packed RGB24.</summary>
+    internal static byte[] Rgb(DecodedFrame d)
     {
-        var v = d.Rgb!.Value;
+        var v = d.Rgb ?? throw new InvalidOperationException($"{d.SourceFormat} has no RGB pixels");
         var o = new byte[v.Width * v.Height * 3];
         Bt601.Repack(v, o, v.Width * 3, RgbOrder.Rgb24);
         return o;
