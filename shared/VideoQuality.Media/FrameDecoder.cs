@@ -6,7 +6,8 @@ namespace VideoQuality.Media;
 /// The one place where frame bytes become a validated luma plane. Raw planar formats are read in place
 /// (no copy); RGB24/BGR24 are converted with <see cref="Bt601"/>; JPEG/PNG are decoded with SkiaSharp (to
 /// unpremultiplied RGBA, kept in <see cref="DecodedFrame.Rgb"/> for the enhancer) after their header (size, format)
-/// is checked, so an oversize or mislabelled image is rejected before any pixel is decoded. Every problem is a <see cref="FrameFormatException"/> with a caller-facing message.
+/// is checked, so an oversize or mislabelled image is rejected before any pixel is decoded. Every problem is a
+/// <see cref="FrameFormatException"/> with a caller-facing message.
 /// </summary>
 public static class FrameDecoder
 {
