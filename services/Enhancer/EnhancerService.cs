@@ -19,7 +19,7 @@ internal sealed class EnhancerService(
         try
         {
             return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null,
-                FrameEnhancer.OutputFormat(request.OutputFormat), context.CancellationToken).ConfigureAwait(false);
+                FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality), context.CancellationToken).ConfigureAwait(false);
         }
         catch (FrameFormatException)
         {
@@ -55,6 +55,7 @@ internal sealed class EnhancerService(
             }
 
             var output = FrameEnhancer.OutputFormat(first.OutputFormat);
+            int jpegQuality = FrameEnhancer.JpegQuality(first.JpegQuality);
             int capacity = config.QueueCapacity == 0 ? streams.Value.QueueCapacity : (int)Math.Min(config.QueueCapacity, EnhanceStreamsOptions.MaxQueueCapacity);
             long dropped = 0;
             var queue = Channel.CreateBounded<Frame>(
@@ -111,7 +112,7 @@ internal sealed class EnhancerService(
                     EnhanceResponse response;
                     try
                     {
-                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, output, cts.Token).ConfigureAwait(false);
+                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, output, jpegQuality, cts.Token).ConfigureAwait(false);
                     }
                     catch (FrameFormatException ex)
                     {

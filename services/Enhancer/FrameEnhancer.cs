@@ -12,15 +12,22 @@ namespace VideoQuality.Enhancer;
 /// </summary>
 internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router, EnhancerMetrics metrics)
 {
-    /// <summary>Checks the output format a request asks for.</summary>
+    /// <summary>Checks the output format a request asks for: UNSPECIFIED (= the request frame's format) or any frame format.</summary>
     public static FramePixelFormat OutputFormat(PixelFormat requested) => requested switch
     {
         PixelFormat.Unspecified => FramePixelFormat.Unspecified,
-        PixelFormat.I420 or PixelFormat.Nv12 or PixelFormat.Gray8 => ContractMapping.ToMedia(requested),
-        _ => throw new FrameFormatException($"output format {requested} is not supported by the enhancer (use I420, NV12 or GRAY8)"),
+        PixelFormat.I420 or PixelFormat.Nv12 or PixelFormat.Gray8 or PixelFormat.Rgb24 or PixelFormat.Bgr24 or PixelFormat.Jpeg or PixelFormat.Png
+            => ContractMapping.ToMedia(requested),
+        _ => throw new FrameFormatException($"unknown output format {(int)requested} (use I420, NV12, GRAY8, RGB24, BGR24, JPEG or PNG)"),
     };
 
-    public async Task<EnhanceResponse> EnhanceAsync(string rpc, Frame? frame, Frame? previous, RepairStream? history, FramePixelFormat output, CancellationToken ct)
+    /// <summary>Checks the JPEG quality a request asks for (0 = the server's Repair:JpegQuality).</summary>
+    public static int JpegQuality(uint requested) => requested <= 100
+        ? (int)requested
+        : throw new FrameFormatException($"jpeg_quality {requested} is out of range (1..100, 0 = server default)");
+
+    public async Task<EnhanceResponse> EnhanceAsync(string rpc, Frame? frame, Frame? previous, RepairStream? history, FramePixelFormat output,
+        int jpegQuality, CancellationToken ct)
     {
         long t0 = Stopwatch.GetTimestamp();
         var (repairer, local) = state.GetReady();
@@ -29,29 +36,31 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
             throw new FrameFormatException("frame is required");
         }
 
-        // Validate before anything goes over the network (the detector would say the same, later).
+        // Validate (and decode, once: repair reuses it) before anything goes over the network. Every frame format is
+        // repaired; the detector gets the original frame and decodes it itself.
         var raw = frame.ToRawFrame();
         var decoded = FrameDecoder.Decode(raw);
-        if (decoded.Layout is not { Format: FramePixelFormat.I420 or FramePixelFormat.Nv12 or FramePixelFormat.Gray8 })
+        FrameRepairer.CheckOutput(output, decoded.Width, decoded.Height);
+        if (previous is not null && history is null)
         {
-            throw new FrameFormatException($"the enhancer repairs raw YUV frames (I420, NV12, GRAY8); {raw.Format.Name()} frames are not supported");
+            var prev = DecodePrevious(previous);
+            if (prev.Width != decoded.Width || prev.Height != decoded.Height)
+            {
+                throw new FrameFormatException($"previous frame is {prev.Width}x{prev.Height}, the frame is {decoded.Width}x{decoded.Height}");
+            }
+
+            history = repairer.CreateStream(prev);
         }
 
-        if (previous is not null && (previous.Width != frame.Width || previous.Height != frame.Height))
-        {
-            throw new FrameFormatException($"previous frame is {previous.Width}x{previous.Height}, the frame is {frame.Width}x{frame.Height}");
-        }
-
-        history ??= previous is null ? null : repairer.CreateStream(previous.ToRawFrame());
         var detection = await router.DetectAsync(local, frame, previous, ct).ConfigureAwait(false);
         var (comp, trans) = RepairPolicy.Select(repairer.Options, detection.Response.DamageClass.ToFrameClass(), detection.Compression, detection.Transmission);
-        var repaired = repairer.Repair(history, raw, comp, trans, output, ct);
+        var repaired = repairer.Repair(history, decoded, comp, trans, output, jpegQuality, ct);
 
         long e0 = Stopwatch.GetTimestamp();
         var outFrame = repaired.Frame.Data.Equals(raw.Data)
             ? new Frame(frame) // untouched: the caller's own bytes (ByteString is immutable and shared)
             : repaired.Frame.ToFrame(frame.StreamId, frame.Sequence, frame.TimestampUs);
-        long encodeUs = Micros(e0);
+        long encodeUs = repaired.EncodeUs + Micros(e0), repairUs = repaired.RepairUs - repaired.EncodeUs;
         var m = repairer.Model.Info;
         var response = new EnhanceResponse
         {
@@ -66,11 +75,23 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
             },
             Model = new ModelInfo { Name = m.Name, Version = m.Version, ExecutionProvider = m.ExecutionProvider, Sha256 = m.Sha256 },
             DetectUs = Clamp(detection.DetectUs),
-            RepairUs = Clamp(repaired.RepairUs),
+            RepairUs = Clamp(repairUs),
             EncodeUs = Clamp(encodeUs),
         };
-        metrics.Answered(rpc, !repaired.Untouched, repaired.ModelBlocks, repaired.TemporalBlocks, detection.DetectUs, repaired.RepairUs, encodeUs, Micros(t0));
+        metrics.Answered(rpc, !repaired.Untouched, repaired.ModelBlocks, repaired.TemporalBlocks, detection.DetectUs, repairUs, encodeUs, Micros(t0));
         return response;
+    }
+
+    private static DecodedFrame DecodePrevious(Frame previous)
+    {
+        try
+        {
+            return FrameDecoder.Decode(previous.ToRawFrame());
+        }
+        catch (FrameFormatException ex)
+        {
+            throw new FrameFormatException($"previous frame: {ex.Message}", ex);
+        }
     }
 
     private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;

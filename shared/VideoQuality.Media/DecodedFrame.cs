@@ -2,16 +2,17 @@ namespace VideoQuality.Media;
 
 /// <summary>
 /// A validated frame: its luma plane (a view over the caller's bytes for I420/NV12/GRAY8, a new buffer for
-/// RGB24/BGR24/JPEG/PNG) and, for raw YUV input, its chroma planes.
+/// RGB24/BGR24/JPEG/PNG), for raw YUV input its chroma planes, and for RGB-based input its RGB pixels.
 /// </summary>
 public sealed class DecodedFrame
 {
-    internal DecodedFrame(FramePixelFormat sourceFormat, PlaneView luma, FrameLayout? layout, ReadOnlyMemory<byte> data)
+    internal DecodedFrame(FramePixelFormat sourceFormat, PlaneView luma, FrameLayout? layout, ReadOnlyMemory<byte> data, RgbView? rgb = null)
     {
         SourceFormat = sourceFormat;
         Luma = luma;
         Layout = layout;
         Data = data;
+        Rgb = rgb;
     }
 
     /// <summary>The format the frame arrived in.</summary>
@@ -31,6 +32,12 @@ public sealed class DecodedFrame
 
     /// <summary>The frame's original bytes.</summary>
     public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>
+    /// RGB pixels of RGB24/BGR24 (a view over the caller's bytes, with their stride) and JPEG/PNG input (the decoded
+    /// RGBA, alpha unpremultiplied); null for YUV formats.
+    /// </summary>
+    public RgbView? Rgb { get; }
 
     /// <summary>
     /// Chroma planes of I420 input (U, V). For NV12 the single interleaved UV plane is returned as

@@ -4,9 +4,10 @@ namespace VideoQuality.Media;
 
 /// <summary>
 /// The one place where frame bytes become a validated luma plane. Raw planar formats are read in place
-/// (no copy); RGB24/BGR24 are converted with <see cref="Bt601"/>; JPEG/PNG are decoded with SkiaSharp after
-/// their header (size, format) is checked, so an oversize or mislabelled image is rejected before any pixel
-/// is decoded. Every problem is a <see cref="FrameFormatException"/> with a caller-facing message.
+/// (no copy); RGB24/BGR24 are converted with <see cref="Bt601"/>; JPEG/PNG are decoded with SkiaSharp (to
+/// unpremultiplied RGBA, kept in <see cref="DecodedFrame.Rgb"/> for the enhancer) after their header (size, format)
+/// is checked, so an oversize or mislabelled image is rejected before any pixel is decoded. Every problem is a
+/// <see cref="FrameFormatException"/> with a caller-facing message.
 /// </summary>
 public static class FrameDecoder
 {
@@ -30,15 +31,9 @@ public static class FrameDecoder
             {
                 var layout = FrameLayout.Compute(frame.Format, frame.Width, frame.Height, frame.Strides.Span, frame.Data.Length);
                 var p = layout.Planes[0];
-                var dst = new byte[frame.Width * frame.Height];
-                var src = frame.Data.Span;
-                bool rgb = frame.Format == FramePixelFormat.Rgb24;
-                for (int row = 0; row < frame.Height; row++)
-                {
-                    Bt601.RowToLuma(src.Slice(row * p.Stride, p.RowBytes), dst.AsSpan(row * frame.Width, frame.Width), frame.Width, rgb);
-                }
-
-                return new DecodedFrame(frame.Format, PlaneView.Packed(dst, frame.Width, frame.Height), layout, frame.Data);
+                var rgb = new RgbView(frame.Data[..(int)p.RequiredBytes], frame.Width, frame.Height, p.Stride,
+                    frame.Format == FramePixelFormat.Rgb24 ? RgbOrder.Rgb24 : RgbOrder.Bgr24);
+                return new DecodedFrame(frame.Format, LumaOf(rgb), layout, frame.Data, rgb);
             }
 
             case FramePixelFormat.Jpeg:
@@ -76,22 +71,26 @@ public static class FrameDecoder
         }
 
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
-        var result = codec.GetPixels(info, bitmap.GetPixels());
+        var rgba = new byte[info.BytesSize];
+        var result = codec.GetPixels(info, rgba);
         if (result != SKCodecResult.Success)
         {
             throw new FrameFormatException($"corrupt {frame.Format.Name()} data: decoding failed ({result})");
         }
 
-        var rgba = bitmap.GetPixelSpan();
-        int stride = bitmap.RowBytes;
-        var luma = new byte[w * h];
-        for (int y = 0; y < h; y++)
+        var rgb = new RgbView(rgba, w, h, info.RowBytes, RgbOrder.Rgba32, HasAlpha: codec.Info.AlphaType != SKAlphaType.Opaque);
+        return new DecodedFrame(frame.Format, LumaOf(rgb), null, frame.Data, rgb);
+    }
+
+    private static PlaneView LumaOf(in RgbView rgb)
+    {
+        var luma = new byte[rgb.Width * rgb.Height];
+        for (int y = 0; y < rgb.Height; y++)
         {
-            Bt601.RgbaRowToLuma(rgba.Slice(y * stride, w * 4), luma.AsSpan(y * w, w), w);
+            Bt601.RowToLuma(rgb.Row(y), luma.AsSpan(y * rgb.Width, rgb.Width), rgb.Width, rgb.Order);
         }
 
-        return new DecodedFrame(frame.Format, PlaneView.Packed(luma, w, h), null, frame.Data);
+        return PlaneView.Packed(luma, rgb.Width, rgb.Height);
     }
 
     private static SKCodec OpenCodec(FramePixelFormat format, SKData data)

@@ -19,8 +19,11 @@ namespace VideoQuality.Repair;
 /// each repaired pixel is faded in over <see cref="RepairOptions.BlendRamp"/> px at the region's edge;</item>
 /// <item>chroma of the model region: <see cref="RepairOptions.Chroma"/>.</item>
 /// </list>
-/// A frame with nothing flagged is returned as the caller's own bytes. Thread-safe; a <see cref="RepairStream"/>
-/// is used by one caller at a time.
+/// Every input format is repaired: YUV frames directly, RGB24/BGR24/JPEG/PNG on their BT.601 YUV 4:2:0 conversion
+/// (<see cref="YuvImage"/>), and the result is written back in any format; for RGB-based input only the pixels
+/// repair changed are rewritten, every other pixel keeps its original RGB bytes. A frame with nothing flagged is
+/// returned as the caller's own bytes when the output format is the input's. Thread-safe; a
+/// <see cref="RepairStream"/> is used by one caller at a time.
 /// </summary>
 public sealed class FrameRepairer : IDisposable
 {
@@ -50,7 +53,6 @@ public sealed class FrameRepairer : IDisposable
     /// <summary>A stream history holding <paramref name="previous"/> (unary calls that send the previous frame).</summary>
     public RepairStream CreateStream(RawFrame previous)
     {
-        var s = new RepairStream(string.Empty);
         DecodedFrame decoded;
         try
         {
@@ -61,29 +63,69 @@ public sealed class FrameRepairer : IDisposable
             throw new FrameFormatException($"previous frame: {ex.Message}", ex);
         }
 
-        s.Remember(YuvImage.From(decoded));
+        return CreateStream(decoded);
+    }
+
+    /// <summary>A stream history holding the already decoded <paramref name="previous"/> frame.</summary>
+    public RepairStream CreateStream(DecodedFrame previous)
+    {
+        var s = new RepairStream(string.Empty);
+        s.Remember(YuvImage.From(previous));
         s.Frames = 0;
         return s;
     }
 
     /// <summary>
-    /// Repairs <paramref name="frame"/> where the masks flag damage. <paramref name="outputFormat"/> Unspecified =
-    /// the frame's format. Throws <see cref="FrameFormatException"/> for unreadable or unsupported frames and for
-    /// masks whose grid does not match the frame.
+    /// Checks that a frame of <paramref name="width"/> x <paramref name="height"/> can be returned in
+    /// <paramref name="outputFormat"/> (Unspecified = the input's format): a known format, and an even size for
+    /// I420/NV12. Throws <see cref="FrameFormatException"/> with a caller-facing message.
+    /// </summary>
+    public static void CheckOutput(FramePixelFormat outputFormat, int width, int height)
+    {
+        if (outputFormat is < FramePixelFormat.Unspecified or > FramePixelFormat.Png)
+        {
+            throw new FrameFormatException($"unknown output format {(int)outputFormat}");
+        }
+
+        YuvImage.RequireEven(outputFormat, width, height);
+    }
+
+    /// <summary>
+    /// Repairs <paramref name="frame"/> where the masks flag damage, in any input format. <paramref name="outputFormat"/>
+    /// Unspecified = the frame's format; JPEG output is written at <see cref="RepairOptions.JpegQuality"/>. Throws
+    /// <see cref="FrameFormatException"/> for unreadable frames, impossible output formats and masks whose grid does
+    /// not match the frame.
     /// </summary>
     public RepairResult Repair(RepairStream? stream, RawFrame frame, BlockMask compression, BlockMask transmission,
         FramePixelFormat outputFormat = FramePixelFormat.Unspecified, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
         var decoded = FrameDecoder.Decode(frame);
-        if (decoded.Layout is not { Format: FramePixelFormat.I420 or FramePixelFormat.Nv12 or FramePixelFormat.Gray8 })
+        return Repair(stream, decoded, compression, transmission, outputFormat, 0, cancellationToken, t0);
+    }
+
+    /// <summary>
+    /// As <see cref="Repair(RepairStream?, RawFrame, BlockMask, BlockMask, FramePixelFormat, CancellationToken)"/> for a
+    /// frame the caller has already decoded (and validated); <paramref name="jpegQuality"/> 0 =
+    /// <see cref="RepairOptions.JpegQuality"/>. With nothing flagged and the output format equal to the input's, the
+    /// result's frame is the caller's own bytes (<see cref="DecodedFrame.Data"/>).
+    /// </summary>
+    public RepairResult Repair(RepairStream? stream, DecodedFrame decoded, BlockMask compression, BlockMask transmission,
+        FramePixelFormat outputFormat, int jpegQuality, CancellationToken cancellationToken = default) =>
+        Repair(stream, decoded, compression, transmission, outputFormat, jpegQuality, cancellationToken, Stopwatch.GetTimestamp());
+
+    private RepairResult Repair(RepairStream? stream, DecodedFrame decoded, BlockMask compression, BlockMask transmission,
+        FramePixelFormat outputFormat, int jpegQuality, CancellationToken cancellationToken, long t0)
+    {
+        var format = outputFormat == FramePixelFormat.Unspecified ? decoded.SourceFormat : outputFormat;
+        int w = decoded.Width, h = decoded.Height, rows = (h + 7) / 8, cols = (w + 7) / 8;
+        CheckOutput(format, w, h);
+        if (jpegQuality is < 0 or > 100)
         {
-            throw new FrameFormatException(
-                $"the enhancer repairs raw YUV frames (I420, NV12, GRAY8); {decoded.SourceFormat.Name()} frames are not supported");
+            throw new FrameFormatException($"JPEG quality {jpegQuality} is out of range (1..100, 0 = server default)");
         }
 
-        var format = outputFormat == FramePixelFormat.Unspecified ? frame.Format : outputFormat;
-        int w = decoded.Width, h = decoded.Height, rows = (h + 7) / 8, cols = (w + 7) / 8;
+        int quality = jpegQuality == 0 ? Options.JpegQuality : jpegQuality;
         CheckMask(compression, rows, cols, "compression");
         CheckMask(transmission, rows, cols, "transmission");
 
@@ -100,9 +142,17 @@ public sealed class FrameRepairer : IDisposable
 
         if (!anyTrans && !anyComp)
         {
-            var untouched = format == frame.Format ? frame : YuvImage.From(decoded).ToRawFrame(format);
-            stream?.Remember(YuvImage.From(decoded));
-            return new RepairResult { Frame = untouched, Untouched = true, RepairUs = Micros(t0) };
+            bool sameFormat = format == decoded.SourceFormat;
+            var copy = sameFormat && stream is null ? null : YuvImage.From(decoded);
+            long u0 = Stopwatch.GetTimestamp();
+            var untouched = sameFormat ? Original(decoded) : copy!.ToRawFrame(format, quality);
+            long untouchedEncodeUs = Micros(u0);
+            if (copy is not null)
+            {
+                stream?.Remember(copy);
+            }
+
+            return new RepairResult { Frame = untouched, Untouched = true, RepairUs = Micros(t0), EncodeUs = untouchedEncodeUs };
         }
 
         var img = YuvImage.From(decoded);
@@ -115,6 +165,7 @@ public sealed class FrameRepairer : IDisposable
             if (prev is not null && !cut)
             {
                 temporal = TemporalConcealer.Conceal(img, prev, trans, rows, cols, Options);
+                img.MarkReplaced(trans);
             }
         }
 
@@ -144,7 +195,9 @@ public sealed class FrameRepairer : IDisposable
             ChromaDeblock.Apply(img, chroma, cols, Options.ChromaEdgeThreshold);
         }
 
-        var output = img.ToRawFrame(format);
+        long e0 = Stopwatch.GetTimestamp();
+        var output = img.ToRawFrame(format, quality);
+        long encodeUs = Micros(e0);
         stream?.Remember(img);
         return new RepairResult
         {
@@ -155,6 +208,7 @@ public sealed class FrameRepairer : IDisposable
             ModelPixels = modelPixels,
             SceneCut = cut,
             RepairUs = Micros(t0),
+            EncodeUs = encodeUs,
         };
     }
 
@@ -213,6 +267,23 @@ public sealed class FrameRepairer : IDisposable
         {
             ArrayPool<byte>.Shared.Return(mask);
         }
+    }
+
+    /// <summary>The caller's frame as it came in (its own bytes; strides kept for raw formats).</summary>
+    private static RawFrame Original(DecodedFrame decoded)
+    {
+        if (decoded.Layout is not { } layout)
+        {
+            return new RawFrame(decoded.SourceFormat, decoded.Width, decoded.Height, decoded.Data);
+        }
+
+        var strides = new int[layout.Planes.Count];
+        for (int i = 0; i < strides.Length; i++)
+        {
+            strides[i] = layout.Planes[i].Stride;
+        }
+
+        return new RawFrame(decoded.SourceFormat, decoded.Width, decoded.Height, decoded.Data, strides);
     }
 
     private static void CheckMask(BlockMask mask, int rows, int cols, string what)

@@ -74,4 +74,11 @@ public sealed class RepairOptions
     /// <summary>Chroma boundary steps below this are smoothed by <see cref="ChromaRepair.Deblock"/>.</summary>
     [Range(1, 64)]
     public int ChromaEdgeThreshold { get; set; } = 10;
+
+    /// <summary>
+    /// Quality (1-100) of repaired frames returned as JPEG when the request does not set one. JPEG is lossy, so a
+    /// repaired JPEG frame is re-encoded whole; a high quality keeps the generation loss outside the repair small.
+    /// </summary>
+    [Range(1, 100)]
+    public int JpegQuality { get; set; } = Media.ImageEncoder.DefaultJpegQuality;
 }

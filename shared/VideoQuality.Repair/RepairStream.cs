@@ -29,6 +29,7 @@ public sealed class RepairStream
     /// <summary>Keeps <paramref name="image"/> (owned by the stream from now on) as the previous frame.</summary>
     internal void Remember(YuvImage image)
     {
+        image.ForgetSource();
         Previous = image;
         Frames++;
     }
@@ -64,4 +65,7 @@ public sealed record RepairResult
 
     /// <summary>Microseconds spent repairing (planning, model, concealment, blending, conversion).</summary>
     public long RepairUs { get; init; }
+
+    /// <summary>The part of <see cref="RepairUs"/> spent writing the output frame (format conversion, PNG/JPEG encoding).</summary>
+    public long EncodeUs { get; init; }
 }

@@ -12,7 +12,7 @@ namespace VideoQuality.Bench;
 /// <summary>
 /// `repair` mode: time per 640x360 frame of <see cref="FrameRepairer.Repair"/> given a mask (detection excluded) with
 /// 0%, 5%, 20% and 100% of the blocks flagged as compression, and 5% flagged as transmission (concealment from the
-/// previous frame), at each intra-op thread count; then detection + repair per frame (detection included). Damage is
+/// previous frame; also with RGB24, PNG and JPEG frames in and out), at each intra-op thread count; then detection + repair per frame (detection included). Damage is
 /// laid out as clusters of 4x4 blocks at deterministic pseudo-random places (real damage comes in patches, not as
 /// isolated blocks); the frames are real mpeg2 frames (the bench clip), read once before timing.
 /// Options: as the detector bench (<c>--threads 1,2 --frames 60 --repeat 3 --clip 640x360=PATH.y4m --model-root DIR</c>).
@@ -45,6 +45,15 @@ internal static class RepairBench
             var trans = Mask(0.05);
             var stream = repairer.CreateStream();
             Row(threads, 0.05, "temporal", frames, o.Repeat, (s, f) => repairer.Repair(stream, f, none, trans));
+
+            // Other frame formats (converted beforehand by the repairer itself), with the cheap concealment so that the
+            // format's own cost shows: conversion to YUV, write-back of the changed pixels, PNG/JPEG decode and encode.
+            foreach (var format in new[] { FramePixelFormat.Rgb24, FramePixelFormat.Png, FramePixelFormat.Jpeg })
+            {
+                var converted = frames.Select(f => repairer.Repair(null, f, none, none, format).Frame).ToList();
+                var formatStream = repairer.CreateStream();
+                Row(threads, 0.05, $"temporal, {format.Name()} in and out", converted, o.Repeat, (s, f) => repairer.Repair(formatStream, f, none, trans));
+            }
 
             using var detector = DetectorPipeline.Load(modelRoot, null, inference);
             var detStream = detector.CreateStream();

@@ -138,11 +138,11 @@ public class EnhancerServiceTests
         {
             Frame = new Frame { Format = PixelFormat.I420, Width = W, Height = H, Data = ByteString.CopyFrom(new byte[100]) },
         }));
-        Assert.Contains("raw YUV", await Rejected(new EnhanceRequest
+        Assert.Contains("RGB24 8x8 needs 192 bytes of data, got 100", await Rejected(new EnhanceRequest
         {
-            Frame = new Frame { Format = PixelFormat.Rgb24, Width = 8, Height = 8, Data = ByteString.CopyFrom(new byte[192]) },
+            Frame = new Frame { Format = PixelFormat.Rgb24, Width = 8, Height = 8, Data = ByteString.CopyFrom(new byte[100]) },
         }));
-        Assert.Contains("output format", await Rejected(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)), OutputFormat = PixelFormat.Jpeg }));
+        Assert.Contains("unknown output format", await Rejected(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)), OutputFormat = (PixelFormat)99 }));
         Assert.Contains("previous frame", await Rejected(new EnhanceRequest
         {
             Frame = I420(RepairTests.Natural(W, H)),
@@ -155,6 +155,12 @@ public class EnhancerServiceTests
         Assert.Contains("not configured", await ready.Content.ReadAsStringAsync());
         var local = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) });
         Assert.Equal(DetectionSource.LocalFallback, local.DetectionSource);
+
+        // In-process detection reads every format too: a blocky PNG is detected locally and repaired as PNG.
+        var blocky = Frames.Encode(FormatRepairTests.BlockyRgb(), W, H, SkiaSharp.SKEncodedImageFormat.Png);
+        var png = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = new Frame { Format = PixelFormat.Png, Data = ByteString.CopyFrom(blocky) } });
+        Assert.Equal((DetectionSource.LocalFallback, PixelFormat.Png), (png.DetectionSource, png.Frame.Format));
+        Assert.True(png.Repaired.ModelBlocks > 0, $"nothing repaired (class {png.Detection.DamageClass}, {png.Detection.Mask.Flagged} flagged)");
         Assert.Contains("vq_enhancer_frames_total", await enhancer.Http.GetStringAsync("/metrics"));
     }
 

@@ -190,8 +190,8 @@ public class RepairTests
         Assert.Equal(bytes.AsSpan(0, W * H).ToArray(), gray.Frame.Data.ToArray());
         var e = Assert.Throws<FrameFormatException>(() => Repairer.Repair(null, RawFrame.I420(W, H, bytes), Mask((_, _) => false, 3, 3), None));
         Assert.Contains("mask is 3x3 blocks", e.Message);
-        var rgb = Assert.Throws<FrameFormatException>(() => Repairer.Repair(null, new RawFrame(FramePixelFormat.Rgb24, 8, 8, new byte[192]), None, None));
-        Assert.Contains("raw YUV", rgb.Message);
+        var unknown = Assert.Throws<FrameFormatException>(() => Repairer.Repair(null, RawFrame.I420(W, H, bytes), None, None, (FramePixelFormat)42));
+        Assert.Contains("unknown output format 42", unknown.Message);
     }
 
     [Fact]
