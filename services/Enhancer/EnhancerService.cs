@@ -68,6 +68,7 @@ internal sealed class EnhancerService(
                 {
                     Interlocked.Increment(ref dropped);
                     metrics.Dropped();
+                    metrics.Queued(-1);
                 });
 
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -78,6 +79,7 @@ internal sealed class EnhancerService(
                     if (first.Frame is not null)
                     {
                         await queue.Writer.WriteAsync(first.Frame, cts.Token).ConfigureAwait(false);
+                        metrics.Queued(1);
                     }
 
                     while (await requestStream.MoveNext(cts.Token).ConfigureAwait(false))
@@ -85,6 +87,7 @@ internal sealed class EnhancerService(
                         if (requestStream.Current.Frame is { } f)
                         {
                             await queue.Writer.WriteAsync(f, cts.Token).ConfigureAwait(false);
+                            metrics.Queued(1);
                         }
                     }
 
@@ -102,6 +105,7 @@ internal sealed class EnhancerService(
             {
                 await foreach (var frame in queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
                 {
+                    metrics.Queued(-1);
                     if (previous is not null && (previous.Width != frame.Width || previous.Height != frame.Height))
                     {
                         previous = null; // size change: no temporal context
@@ -132,6 +136,7 @@ internal sealed class EnhancerService(
             {
                 await cts.CancelAsync().ConfigureAwait(false);
                 await reader.ConfigureAwait(false);
+                metrics.Queued(-queue.Reader.Count);
             }
         }
         catch (FrameFormatException)

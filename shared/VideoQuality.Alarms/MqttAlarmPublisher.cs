@@ -34,6 +34,7 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _worker;
     private long _overflowed;
+    private int _disposed;
 
     /// <summary>Creates the publisher; <see cref="Start"/> begins connecting and publishing.</summary>
     public MqttAlarmPublisher(MqttOptions options, IAlarmMetrics? metrics = null, ILogger<MqttAlarmPublisher>? logger = null)
@@ -154,6 +155,11 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
     /// <summary>Stops: tries to publish what is left for up to <see cref="MqttOptions.TimeoutMs"/>, then disconnects.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_worker is not null)
         {
             await FlushAsync(TimeSpan.FromMilliseconds(_options.TimeoutMs)).ConfigureAwait(false);

@@ -155,7 +155,7 @@ public class EnhancerServiceTests
         Assert.Contains("not configured", await ready.Content.ReadAsStringAsync());
         var local = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) });
         Assert.Equal(DetectionSource.LocalFallback, local.DetectionSource);
-        Assert.Contains("vq_enhancer_frames_total", await enhancer.Http.GetStringAsync("/metrics"));
+        Assert.Contains("vq_enhancer_frames_processed_total", await enhancer.Http.GetStringAsync("/metrics"));
     }
 
     /// <summary>A real gRPC Detector server that answers nothing for a long time (no mock of our own code).</summary>
