@@ -11,6 +11,7 @@ namespace VideoQuality.Tests.Support;
 /// A real mosquitto broker (/usr/sbin/mosquitto, apt package "mosquitto", installed by ./vq test) on a free loopback
 /// port with a generated config: anonymous access, persistence in a temporary folder (so a persistent subscriber keeps
 /// its subscription and queued QoS 1 messages across <see cref="StopAsync"/> / <see cref="StartAsync"/>).
+/// Also compiled into VideoQuality.Cli.Tests (linked), so it depends on nothing else in this project.
 /// </summary>
 internal sealed class Mosquitto : IAsyncDisposable
 {
@@ -26,11 +27,19 @@ internal sealed class Mosquitto : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>A free loopback TCP port.</summary>
+    public static int FreePort()
+    {
+        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
     public static async Task<Mosquitto> StartNewAsync()
     {
         Assert.True(File.Exists(Binary), $"{Binary} missing: install the apt package mosquitto (./vq test does)");
         var dir = Directory.CreateTempSubdirectory("vq-mosquitto-").FullName;
-        var broker = new Mosquitto(DetectorServer.FreePort(), dir);
+        var broker = new Mosquitto(FreePort(), dir);
         var config = new StringBuilder()
             .AppendLine($"listener {broker.Port} 127.0.0.1")
             .AppendLine("allow_anonymous true")
