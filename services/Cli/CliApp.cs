@@ -39,6 +39,13 @@ internal static class CliApp
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
+    private static Option<Uri?> DetectorOption() => new("--detector")
+    {
+        Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
+        CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+            : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
+    };
+
     private static Command DetectCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
     {
         var inputs = new Argument<string[]>("INPUT")
@@ -47,12 +54,7 @@ internal static class CliApp
             Arity = ArgumentArity.OneOrMore,
         };
         var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.jsonl is written", Required = true };
-        var detector = new Option<Uri?>("--detector")
-        {
-            Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
-            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
-                : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
-        };
+        var detector = DetectorOption();
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
         var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
@@ -117,12 +119,7 @@ internal static class CliApp
         var raiseMs = new Option<int>("--raise-window-ms") { Description = "how long severity must stay at or above the raise threshold", DefaultValueFactory = _ => defaults.RaiseWindowMs };
         var clearMs = new Option<int>("--clear-window-ms") { Description = "how long severity must stay below the clear threshold", DefaultValueFactory = _ => defaults.ClearWindowMs };
         var telemetry = new Option<int>("--telemetry-ms") { Description = "severity telemetry to PREFIX/<stream>/telemetry every MS of video (0: off)", DefaultValueFactory = _ => 0 };
-        var detector = new Option<Uri?>("--detector")
-        {
-            Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
-            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
-                : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
-        };
+        var detector = DetectorOption();
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
         var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")

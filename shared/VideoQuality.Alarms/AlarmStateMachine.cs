@@ -45,11 +45,7 @@ public sealed class AlarmStateMachine(string streamId, AlarmOptions options)
             return null;
         }
 
-        IsRaised = false;
-        var e = Event("cleared", "stream_ended", modelVersion, now, _lastDamagedFrame, _lastDamagedUs);
-        _alarm = default;
-        _cleanSinceUs = null;
-        return e;
+        return Clear("stream_ended", modelVersion, now);
     }
 
     private AlarmEvent? WhileClear(AlarmSample s, bool backwards, string modelVersion, DateTimeOffset now)
@@ -100,8 +96,13 @@ public sealed class AlarmStateMachine(string streamId, AlarmOptions options)
             return null;
         }
 
+        return Clear("severity", modelVersion, now);
+    }
+
+    private AlarmEvent Clear(string reason, string modelVersion, DateTimeOffset now)
+    {
         IsRaised = false;
-        var e = Event("cleared", "severity", modelVersion, now, _lastDamagedFrame, _lastDamagedUs);
+        var e = Event("cleared", reason, modelVersion, now, _lastDamagedFrame, _lastDamagedUs);
         _alarm = default;
         _cleanSinceUs = null;
         return e;
