@@ -1,12 +1,14 @@
 using System.CommandLine;
 using VideoQuality.Cli.Demo;
 using VideoQuality.Cli.Detect;
+using VideoQuality.Alarms;
 using VideoQuality.Cli.Enhance;
+using VideoQuality.Cli.Monitor;
 using VideoQuality.Cli.Serve;
 
 namespace VideoQuality.Cli;
 
-/// <summary>The `vq` command line: detect, enhance, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
+/// <summary>The `vq` command line: detect, enhance, monitor, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
 internal static class CliApp
 {
     /// <summary>How long a command may take to wind down after Ctrl-C/SIGTERM (flush files, stop services) before the process ends.</summary>
@@ -25,6 +27,7 @@ internal static class CliApp
         var root = new RootCommand("vq: real-time macroblocking detection for video (VideoQuality)");
         root.Subcommands.Add(DetectCommandLine(env, output, errors));
         root.Subcommands.Add(EnhanceCommandLine(env, output, errors));
+        root.Subcommands.Add(MonitorCommandLine(env, output, errors));
         root.Subcommands.Add(ServeCommandLine(env, output));
         root.Subcommands.Add(DemoCommandLine(env, output, errors));
         return root;
@@ -36,6 +39,13 @@ internal static class CliApp
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
+    private static Option<Uri?> DetectorOption() => new("--detector")
+    {
+        Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
+        CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+            : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
+    };
+
     private static Command DetectCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
     {
         var inputs = new Argument<string[]>("INPUT")
@@ -44,12 +54,7 @@ internal static class CliApp
             Arity = ArgumentArity.OneOrMore,
         };
         var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.jsonl is written", Required = true };
-        var detector = new Option<Uri?>("--detector")
-        {
-            Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
-            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
-                : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
-        };
+        var detector = DetectorOption();
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
         var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
@@ -87,6 +92,53 @@ internal static class CliApp
         cmd.SetAction((r, ct) => EnhanceCommand.RunAsync(
             new EnhanceOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(enhancer), r.GetValue(preview),
                 r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
+            output, errors, ct));
+        return cmd;
+    }
+
+    private static Command MonitorCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
+    {
+        var defaults = new AlarmOptions();
+        var inputs = new Argument<string[]>("INPUT")
+        {
+            Description = "files (played in real time unless --fast) or URLs (rtsp://, udp://, srt://, http(s)://); live inputs run until Ctrl-C",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var mqtt = new Option<Uri>("--mqtt")
+        {
+            Description = "MQTT broker: mqtt://[user:pass@]HOST[:PORT] (default port 1883) or mqtts://... (TLS, 8883)",
+            Required = true,
+            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "mqtt" or "mqtts" ? u
+                : Fail<Uri>(r, $"--mqtt must be an mqtt:// or mqtts:// address, got '{r.Tokens[0].Value}'"),
+        };
+        var streamId = new Option<string?>("--stream-id") { Description = "stream id of a single input (default: the input's file stem)" };
+        var fast = new Option<bool>("--fast") { Description = "process files as fast as possible instead of in real time" };
+        var prefix = new Option<string>("--topic-prefix") { Description = "events go to PREFIX/<stream>", DefaultValueFactory = _ => MqttOptions.DefaultTopicPrefix };
+        var raise = new Option<double>("--raise-threshold") { Description = "severity that raises the alarm", DefaultValueFactory = _ => defaults.RaiseThreshold };
+        var clear = new Option<double>("--clear-threshold") { Description = "severity below which the alarm clears", DefaultValueFactory = _ => defaults.ClearThreshold };
+        var raiseMs = new Option<int>("--raise-window-ms") { Description = "how long severity must stay at or above the raise threshold", DefaultValueFactory = _ => defaults.RaiseWindowMs };
+        var clearMs = new Option<int>("--clear-window-ms") { Description = "how long severity must stay below the clear threshold", DefaultValueFactory = _ => defaults.ClearWindowMs };
+        var telemetry = new Option<int>("--telemetry-ms") { Description = "severity telemetry to PREFIX/<stream>/telemetry every MS of video (0: off)", DefaultValueFactory = _ => 0 };
+        var detector = DetectorOption();
+        var threads = ThreadsOption();
+        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")
+        {
+            inputs, mqtt, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, detector, threads, modelRoot,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(clear) > r.GetValue(raise)) r.AddError("--clear-threshold must not be above --raise-threshold");
+            if (r.GetValue(raiseMs) < 0 || r.GetValue(clearMs) < 0 || r.GetValue(telemetry) < 0) r.AddError("windows and --telemetry-ms must not be negative");
+        });
+        cmd.SetAction((r, ct) => MonitorCommand.RunAsync(
+            new MonitorOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(mqtt), r.GetValue(streamId), r.GetValue(fast),
+                new AlarmOptions
+                {
+                    RaiseThreshold = r.GetValue(raise), ClearThreshold = r.GetValue(clear), RaiseWindowMs = r.GetValue(raiseMs),
+                    ClearWindowMs = r.GetValue(clearMs), TelemetryIntervalMs = r.GetValue(telemetry),
+                },
+                r.GetRequiredValue(prefix), r.GetValue(detector), r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
             output, errors, ct));
         return cmd;
     }

@@ -25,6 +25,7 @@ public static class DetectorHost
         services.AddSingleton<DetectorModelState>();
         services.AddSingleton<DetectorMetrics>();
         services.AddSingleton<ModelLoadGate>();
+        DetectorAlarms.AddTo(services);
         services.AddHostedService<DetectorModelLoader>();
         configure?.Invoke(builder);
 

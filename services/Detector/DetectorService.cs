@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using VideoQuality.Contracts.V1;
@@ -12,11 +13,13 @@ internal sealed class DetectorService(
     DetectorModelState model,
     DetectorMetrics metrics,
     IOptions<StreamsOptions> streams,
+    DetectorAlarms alarms,
     ILogger<StreamSession> streamLogger) : Contracts.V1.Detector.DetectorBase
 {
     /// <inheritdoc />
     public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
     {
+        long t0 = Stopwatch.GetTimestamp();
         var pipeline = model.GetReadyPipeline();
         try
         {
@@ -26,7 +29,7 @@ internal sealed class DetectorService(
             }
 
             var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), context.CancellationToken).ConfigureAwait(false);
-            metrics.Processed("unary", result);
+            metrics.Processed("unary", request.Frame.StreamId, result, Stopwatch.GetElapsedTime(t0).TotalSeconds);
             return result.ToResponse(request.Frame.StreamId, request.Frame.Sequence, request.Frame.TimestampUs);
         }
         catch (FrameFormatException)
@@ -43,7 +46,7 @@ internal sealed class DetectorService(
         metrics.StreamStarted();
         try
         {
-            var session = new StreamSession(pipeline, metrics, streams.Value, streamLogger);
+            var session = new StreamSession(pipeline, metrics, alarms, streams.Value, streamLogger);
             await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
         }
         catch (FrameFormatException)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
+using VideoQuality.Alarms;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Detection;
 using VideoQuality.Detection.Grpc;
@@ -17,9 +18,11 @@ namespace VideoQuality.Detector;
 /// Lossless mode: a full queue stops the reader, so HTTP/2 flow control pushes back on the client.
 /// A bad frame ends this call with INVALID_ARGUMENT; other calls are unaffected.
 /// </summary>
-internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorMetrics metrics, StreamsOptions options, ILogger<StreamSession> logger)
+internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorMetrics metrics, DetectorAlarms alarms, StreamsOptions options, ILogger<StreamSession> logger)
 {
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
     private long _dropped;
+    private long _written;
 
     public async Task RunAsync(IAsyncStreamReader<DetectStreamRequest> requests, IServerStreamWriter<DetectResponse> responses, CancellationToken callToken)
     {
@@ -47,6 +50,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         {
             Interlocked.Increment(ref _dropped);
             metrics.Dropped();
+            metrics.Queued(-1);
         });
 
         var history = pipeline.CreateStream(config.StreamId);
@@ -54,9 +58,10 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(callToken);
         Exception? readError = null;
         var reader = ReadAsync(first, requests, channel.Writer, cts, e => readError = e);
+        using var alarm = alarms.Open(config.StreamId.Length > 0 ? config.StreamId : first.Frame?.StreamId ?? string.Empty);
         try
         {
-            await ProcessAsync(channel.Reader, responses, history, config.StreamId, cts.Token).ConfigureAwait(false);
+            await ProcessAsync(channel.Reader, responses, history, config.StreamId, alarm, cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (readError is not null)
         {
@@ -66,10 +71,12 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         {
             await cts.CancelAsync().ConfigureAwait(false);
             await reader.ConfigureAwait(false);
+            metrics.Queued(-channel.Reader.Count);
             throw;
         }
 
         await reader.ConfigureAwait(false);
+        metrics.Queued(-channel.Reader.Count);
         if (readError is not null)
         {
             throw readError;
@@ -78,7 +85,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         Log.Finished(logger, config.StreamId, history.FramesDetected, Interlocked.Read(ref _dropped));
     }
 
-    private static async Task ReadAsync(DetectStreamRequest first, IAsyncStreamReader<DetectStreamRequest> requests, ChannelWriter<Queued> writer, CancellationTokenSource cts, Action<Exception> onError)
+    private async Task ReadAsync(DetectStreamRequest first, IAsyncStreamReader<DetectStreamRequest> requests, ChannelWriter<Queued> writer, CancellationTokenSource cts, Action<Exception> onError)
     {
         await Task.Yield();
         try
@@ -86,6 +93,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
             if (first.Frame is not null)
             {
                 await writer.WriteAsync(new Queued(first.Frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+                metrics.Queued(1);
             }
 
             while (await requests.MoveNext(cts.Token).ConfigureAwait(false))
@@ -94,6 +102,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
                 if (frame is not null)
                 {
                     await writer.WriteAsync(new Queued(frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+                    metrics.Queued(1);
                 }
             }
         }
@@ -116,10 +125,10 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
     /// Takes frames in order, prepares each one with the stream history (in order), runs up to the model's
     /// concurrency of them at once, and writes the responses in frame order.
     /// </summary>
-    private async Task ProcessAsync(ChannelReader<Queued> queue, IServerStreamWriter<DetectResponse> responses, DetectionStream history, string defaultStreamId, CancellationToken token)
+    private async Task ProcessAsync(ChannelReader<Queued> queue, IServerStreamWriter<DetectResponse> responses, DetectionStream history, string defaultStreamId, StreamAlarm? alarm, CancellationToken token)
     {
         int maxInFlight = Math.Max(1, pipeline.Session.Concurrency);
-        var inFlight = new Queue<(Task<DetectionResult> Task, Frame Frame, long QueueUs)>();
+        var inFlight = new Queue<(Task<DetectionResult> Task, Frame Frame, long EnqueuedAt, long QueueUs)>();
         long reported = 0;
         Task<bool>? waitForFrame = null;
         try
@@ -128,6 +137,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
             {
                 while (inFlight.Count < maxInFlight && queue.TryRead(out var item))
                 {
+                    metrics.Queued(-1);
                     inFlight.Enqueue(await StartAsync(item).ConfigureAwait(false));
                 }
 
@@ -165,13 +175,13 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         finally
         {
             // On failure, let runs that already started finish so their slots return to the pool.
-            foreach (var (task, _, _) in inFlight)
+            foreach (var (task, _, _, _) in inFlight)
             {
                 await task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
 
-        async Task<(Task<DetectionResult>, Frame, long)> StartAsync(Queued item)
+        async Task<(Task<DetectionResult>, Frame, long, long)> StartAsync(Queued item)
         {
             var frame = item.Frame;
             long queueUs = (long)Stopwatch.GetElapsedTime(item.EnqueuedAt).TotalMicroseconds;
@@ -185,21 +195,33 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
                 throw new FrameFormatException($"frame sequence {frame.Sequence}: {ex.Message}", ex);
             }
 
-            return (Task.Run(pending.Run, CancellationToken.None), frame, queueUs);
+            return (Task.Run(pending.Run, CancellationToken.None), frame, item.EnqueuedAt, queueUs);
         }
 
         async Task WriteHeadAsync()
         {
-            var (task, frame, queueUs) = inFlight.Dequeue();
+            var (task, frame, enqueuedAt, queueUs) = inFlight.Dequeue();
             var result = await task.ConfigureAwait(false);
-            metrics.Processed("stream", result, queueUs);
             long dropped = Interlocked.Read(ref _dropped);
-            var response = result.ToResponse(frame.StreamId.Length > 0 ? frame.StreamId : defaultStreamId, frame.Sequence, frame.TimestampUs, queueUs);
+            string streamId = frame.StreamId.Length > 0 ? frame.StreamId : defaultStreamId;
+            var response = result.ToResponse(streamId, frame.Sequence, frame.TimestampUs, queueUs);
             response.DroppedFrames = (ulong)dropped;
             response.DroppedSinceLast = (uint)(dropped - reported);
             reported = dropped;
             await responses.WriteAsync(response, token).ConfigureAwait(false);
+            metrics.Processed("stream", streamId, result, Stopwatch.GetElapsedTime(enqueuedAt).TotalSeconds, queueUs);
+            alarm?.Observe(AlarmSampleOf(frame, enqueuedAt, result), result.Model.Version);
+            _written++;
         }
+    }
+
+    /// <summary>The frame for the alarm windows: its sequence and timestamp_us, or, for a sender that sets neither, its
+    /// index in the call and its arrival time at the service.</summary>
+    private AlarmSample AlarmSampleOf(Frame frame, long enqueuedAt, DetectionResult result)
+    {
+        long number = frame.Sequence != 0 ? (long)frame.Sequence : _written;
+        long us = frame.TimestampUs != 0 ? (long)frame.TimestampUs : (long)Stopwatch.GetElapsedTime(_startedAt, enqueuedAt).TotalMicroseconds;
+        return new AlarmSample(number, us, result.Severity, result.Class.ToVqbenchName());
     }
 
     private readonly record struct Queued(Frame Frame, long EnqueuedAt);

@@ -37,18 +37,19 @@ internal sealed partial class DetectionRouter(
             {
                 var request = new DetectRequest { Frame = frame, PreviousFrame = previous };
                 var response = await _client.DetectAsync(request, cancellationToken: ct).ConfigureAwait(false);
-                metrics.Detected(remote: true);
+                metrics.Detected("remote");
                 return new RoutedDetection(response, response.CompressionMask.ToBlockMask(), response.TransmissionMask.ToBlockMask(),
                     DetectionSource.Remote, Micros(t0));
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && IsFallbackReason(ex))
             {
                 Log.Fallback(logger, ex.GetType().Name, ex.Message);
+                metrics.Fallback(FallbackReason(ex));
             }
         }
 
         var result = await local.DetectAsync(frame.ToRawFrame(), previous?.ToRawFrame(), ct).ConfigureAwait(false);
-        metrics.Detected(remote: false);
+        metrics.Detected(_client is null ? "local" : "local_fallback");
         return new RoutedDetection(result.ToResponse(frame.StreamId, frame.Sequence, frame.TimestampUs), result.CompressionMask,
             result.TransmissionMask, DetectionSource.LocalFallback, Micros(t0));
     }
@@ -58,6 +59,14 @@ internal sealed partial class DetectionRouter(
         BrokenCircuitException or TimeoutRejectedException => true,
         RpcException r => r.StatusCode is not (StatusCode.InvalidArgument or StatusCode.Cancelled),
         _ => false,
+    };
+
+    private static string FallbackReason(Exception ex) => ex switch
+    {
+        BrokenCircuitException => "circuit_open",
+        TimeoutRejectedException => "timeout",
+        RpcException r => r.StatusCode.ToString(),
+        _ => "other",
     };
 
     private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;

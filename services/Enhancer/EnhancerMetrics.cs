@@ -3,33 +3,40 @@ using Prometheus;
 
 namespace VideoQuality.Enhancer;
 
-/// <summary>All Prometheus metrics of the Enhancer service (one registry per host).</summary>
+/// <summary>All Prometheus metrics of the Enhancer service (one registry per host); docs/OPERATIONS.md lists them.</summary>
 internal sealed class EnhancerMetrics
 {
     private readonly Counter _frames;
     private readonly Counter _blocks;
     private readonly Counter _detections;
+    private readonly Counter _fallbacks;
     private readonly Counter _retries;
     private readonly Counter _failed;
     private readonly Counter _dropped;
     private readonly Gauge _circuit;
     private readonly Gauge _activeStreams;
+    private readonly Gauge _queued;
     private readonly Gauge _modelInfo;
     private readonly Histogram _stage;
+    private readonly Histogram _request;
 
     public EnhancerMetrics(IMetricFactory factory)
     {
-        _frames = factory.CreateCounter("vq_enhancer_frames_total", "Frames answered, by rpc and whether anything was repaired.", ["rpc", "repaired"]);
+        _frames = factory.CreateCounter("vq_enhancer_frames_processed_total", "Frames answered, by rpc and whether anything was repaired.", ["rpc", "repaired"]);
         _blocks = factory.CreateCounter("vq_enhancer_repaired_blocks_total", "8x8 blocks repaired, by method (model, temporal).", ["method"]);
-        _detections = factory.CreateCounter("vq_enhancer_detections_total", "Detections by source (remote, local_fallback).", ["source"]);
+        _detections = factory.CreateCounter("vq_enhancer_detections_total", "Detections by source (remote, local: no detector configured, local_fallback: detector failed).", ["source"]);
+        _fallbacks = factory.CreateCounter("vq_enhancer_fallback_detections_total", "Frames detected in-process because the detector call failed, by reason (circuit_open, timeout, or the gRPC code).", ["reason"]);
         _retries = factory.CreateCounter("vq_enhancer_detector_retries_total", "Retried detector calls.");
-        _failed = factory.CreateCounter("vq_enhancer_failed_total", "Calls that failed, by gRPC status code.", ["code"]);
+        _failed = factory.CreateCounter("vq_enhancer_frames_failed_total", "Frames or calls that failed, by gRPC status code.", ["code"]);
         _dropped = factory.CreateCounter("vq_enhancer_frames_dropped_total", "Frames dropped by live-mode streams under overload.");
         _circuit = factory.CreateGauge("vq_enhancer_detector_circuit_state", "Circuit in front of the detector: 0 closed (remote), 1 half-open, 2 open (local fallback).");
         _activeStreams = factory.CreateGauge("vq_enhancer_active_streams", "EnhanceStream calls in progress.");
+        _queued = factory.CreateGauge("vq_enhancer_queued_frames", "Frames waiting in the EnhanceStream queues (all streams).");
         _modelInfo = factory.CreateGauge("vq_enhancer_model_info", "Loaded enhancer model (value 1).", ["name", "version", "execution_provider"]);
-        _stage = factory.CreateHistogram("vq_enhancer_stage_seconds", "Time per frame and stage (detect, repair, encode, total).", ["stage"],
+        _stage = factory.CreateHistogram("vq_enhancer_stage_seconds", "Time per frame and stage (detect, repair, encode).", ["stage"],
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        _request = factory.CreateHistogram("vq_enhancer_request_seconds", "End-to-end time per frame in the service, by rpc.", ["rpc"],
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
 
     public void SetModel(string name, string version, string provider) => _modelInfo.WithLabels(name, version, provider).Set(1);
@@ -38,7 +45,9 @@ internal sealed class EnhancerMetrics
 
     public void DetectorRetry() => _retries.Inc();
 
-    public void Detected(bool remote) => _detections.WithLabels(remote ? "remote" : "local_fallback").Inc();
+    public void Detected(string source) => _detections.WithLabels(source).Inc();
+
+    public void Fallback(string reason) => _fallbacks.WithLabels(reason).Inc();
 
     public void Answered(string rpc, bool repaired, int modelBlocks, int temporalBlocks, long detectUs, long repairUs, long encodeUs, long totalUs)
     {
@@ -48,12 +57,14 @@ internal sealed class EnhancerMetrics
         _stage.WithLabels("detect").Observe(detectUs / 1e6);
         _stage.WithLabels("repair").Observe(repairUs / 1e6);
         _stage.WithLabels("encode").Observe(encodeUs / 1e6);
-        _stage.WithLabels("total").Observe(totalUs / 1e6);
+        _request.WithLabels(rpc).Observe(totalUs / 1e6);
     }
 
     public void Failed(StatusCode code) => _failed.WithLabels(code.ToString()).Inc();
 
     public void Dropped() => _dropped.Inc();
+
+    public void Queued(int delta) => _queued.Inc(delta);
 
     public void StreamStarted() => _activeStreams.Inc();
 

@@ -69,6 +69,7 @@ internal sealed class EnhancerService(
                 {
                     Interlocked.Increment(ref dropped);
                     metrics.Dropped();
+                    metrics.Queued(-1);
                 });
 
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -79,6 +80,7 @@ internal sealed class EnhancerService(
                     if (first.Frame is not null)
                     {
                         await queue.Writer.WriteAsync(first.Frame, cts.Token).ConfigureAwait(false);
+                        metrics.Queued(1);
                     }
 
                     while (await requestStream.MoveNext(cts.Token).ConfigureAwait(false))
@@ -86,6 +88,7 @@ internal sealed class EnhancerService(
                         if (requestStream.Current.Frame is { } f)
                         {
                             await queue.Writer.WriteAsync(f, cts.Token).ConfigureAwait(false);
+                            metrics.Queued(1);
                         }
                     }
 
@@ -103,6 +106,7 @@ internal sealed class EnhancerService(
             {
                 await foreach (var frame in queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
                 {
+                    metrics.Queued(-1);
                     if (previous is not null && (previous.Width != frame.Width || previous.Height != frame.Height))
                     {
                         previous = null; // size change: no temporal context
@@ -133,6 +137,7 @@ internal sealed class EnhancerService(
             {
                 await cts.CancelAsync().ConfigureAwait(false);
                 await reader.ConfigureAwait(false);
+                metrics.Queued(-queue.Reader.Count);
             }
         }
         catch (FrameFormatException)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Detection.Grpc;
+using VideoQuality.Inference;
 using VideoQuality.Media;
 using VideoQuality.Repair;
 
@@ -54,7 +55,12 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
 
         var detection = await router.DetectAsync(local, frame, previous, ct).ConfigureAwait(false);
         var (comp, trans) = RepairPolicy.Select(repairer.Options, detection.Response.DamageClass.ToFrameClass(), detection.Compression, detection.Transmission);
-        var repaired = repairer.Repair(history, decoded, comp, trans, output, jpegQuality, ct);
+        RepairResult repaired;
+        using (InferenceTelemetry.StartStage("repair", repairer.Model.Info.Name))
+        {
+            repaired = repairer.Repair(history, decoded, comp, trans, output, jpegQuality, ct);
+        }
+
 
         long e0 = Stopwatch.GetTimestamp();
         var outFrame = repaired.Frame.Data.Equals(raw.Data)

@@ -103,7 +103,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public DetectionResult Detect(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decoded = FrameDecoder.Decode(frame);
+        var decoded = Decode(frame);
         PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
         long decodeUs = Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
@@ -115,7 +115,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public DetectionResult Detect(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decoded = FrameDecoder.Decode(frame);
+        var decoded = Decode(frame);
         long decodeUs = Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = _session.Acquire(cancellationToken);
@@ -126,7 +126,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decoded = FrameDecoder.Decode(frame);
+        var decoded = Decode(frame);
         PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
         long decodeUs = Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
@@ -138,7 +138,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public async ValueTask<DetectionResult> DetectAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decoded = FrameDecoder.Decode(frame);
+        var decoded = Decode(frame);
         long decodeUs = Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
@@ -155,7 +155,7 @@ public sealed partial class DetectorPipeline : IDisposable
     public async ValueTask<PendingDetection> BeginAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var decoded = FrameDecoder.Decode(frame);
+        var decoded = Decode(frame);
         long decodeUs = Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
@@ -196,6 +196,7 @@ public sealed partial class DetectorPipeline : IDisposable
     {
         int w = luma.Width, h = luma.Height, stride = Stride;
         int pw = LumaTensor.PadTo(w, stride), ph = LumaTensor.PadTo(h, stride);
+        using var span = InferenceTelemetry.StartStage("preprocess", Model.Name);
         long t0 = Stopwatch.GetTimestamp();
         PlaneView context;
         bool hasContext = true;
@@ -233,9 +234,15 @@ public sealed partial class DetectorPipeline : IDisposable
     private DetectionResult Finish(InferenceRun run, Prepared p)
     {
         int w = p.Width, h = p.Height, block = BlockSize;
-        long t1 = Stopwatch.GetTimestamp();
-        run.Run();
-        long t2 = Stopwatch.GetTimestamp();
+        long t1, t2;
+        using (InferenceTelemetry.StartStage("run", Model.Name))
+        {
+            t1 = Stopwatch.GetTimestamp();
+            run.Run();
+            t2 = Stopwatch.GetTimestamp();
+        }
+
+        using var postSpan = InferenceTelemetry.StartStage("postprocess", Model.Name);
 
         float severity = run.Output(_severityIndex)[0];
         var probsShape = run.OutputShape(_probsIndex);
@@ -264,6 +271,13 @@ public sealed partial class DetectorPipeline : IDisposable
             Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
             Model = Model,
         };
+    }
+
+    /// <summary>Validates and decodes a frame to luma (span "decode").</summary>
+    private DecodedFrame Decode(RawFrame frame)
+    {
+        using var span = InferenceTelemetry.StartStage("decode", Model.Name);
+        return FrameDecoder.Decode(frame);
     }
 
     private static PlaneView DecodePrevious(RawFrame previous)

@@ -100,13 +100,15 @@ public static class Extensions
         DotNetStats.Register(registry);
         services.AddSingleton(registry);
         services.AddSingleton<IMetricFactory>(Metrics.WithCustomRegistry(registry));
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<StreamLabels>();
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (TracingEnabled(builder.Configuration))
         {
             services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService(serviceName))
                 .WithTracing(t => t
-                    .AddSource(serviceName)
+                    .AddSource(serviceName, VideoQuality.Inference.InferenceTelemetry.SourceName)
                     .AddAspNetCoreInstrumentation(o => o.Filter = ctx => ctx.Connection.LocalPort == ports.Grpc)
                     .AddGrpcClientInstrumentation()
                     .AddHttpClientInstrumentation()
@@ -115,6 +117,12 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>Whether traces are exported: only when an OTLP endpoint is configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// or <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>); otherwise no tracer provider is registered and nothing is exported.</summary>
+    public static bool TracingEnabled(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 
     /// <summary>Maps a gRPC service on the gRPC port only.</summary>
     public static GrpcServiceEndpointConventionBuilder MapGrpcOnGrpcPort<TService>(this WebApplication app) where TService : class =>

@@ -94,7 +94,7 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
         if ((long)r.Sequence != index) throw new InvalidOperationException($"the detector answered frame {r.Sequence} where {index} was expected");
         var m = r.Mask ?? throw new InvalidOperationException($"the detector sent no mask for frame {index}");
         return new FrameResult(index, timestamp, r.Severity, r.DamageClass.ToFrameClass(),
-            new Detection.BlockMask((int)m.BlockSize, (int)m.Rows, (int)m.Cols, m.Bits.ToByteArray()));
+            new Detection.BlockMask((int)m.BlockSize, (int)m.Rows, (int)m.Cols, m.Bits.ToByteArray()), r.Model?.Version ?? string.Empty);
     }
 
     public ValueTask DisposeAsync()

@@ -10,7 +10,8 @@ namespace VideoQuality.Cli.Output;
 /// <param name="Severity">Frame severity in [0,1].</param>
 /// <param name="Class">Frame class.</param>
 /// <param name="Mask">Union mask of flagged blocks (what vqbench scores).</param>
-internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask)
+/// <param name="ModelVersion">Version of the detector model that produced it.</param>
+internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask, string ModelVersion = "")
 {
     public bool Flagged => Class != FrameClass.Clean;
 }

@@ -161,7 +161,7 @@ public class EnhancerServiceTests
         var png = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = new Frame { Format = PixelFormat.Png, Data = ByteString.CopyFrom(blocky) } });
         Assert.Equal((DetectionSource.LocalFallback, PixelFormat.Png), (png.DetectionSource, png.Frame.Format));
         Assert.True(png.Repaired.ModelBlocks > 0, $"nothing repaired (class {png.Detection.DamageClass}, {png.Detection.Mask.Flagged} flagged)");
-        Assert.Contains("vq_enhancer_frames_total", await enhancer.Http.GetStringAsync("/metrics"));
+        Assert.Contains("vq_enhancer_frames_processed_total", await enhancer.Http.GetStringAsync("/metrics"));
     }
 
     /// <summary>A real gRPC Detector server that answers nothing for a long time (no mock of our own code).</summary>

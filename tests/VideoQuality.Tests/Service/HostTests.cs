@@ -20,7 +20,7 @@ public class EndpointTests(DetectorServerFixture fixture)
         Assert.Equal(new Version(1, 1), response.Version);
         var text = await response.Content.ReadAsStringAsync();
         Assert.Contains("vq_detector_frames_processed_total{rpc=\"unary\"}", text);
-        Assert.Contains("vq_detector_stage_seconds_bucket{stage=\"inference\"", text);
+        Assert.Matches("vq_detector_stage_seconds_bucket\\{model=\"[^\"]+\",stage=\"run\"", text);
         Assert.Contains("vq_detector_severity_count", text);
         Assert.Contains("execution_provider=\"CPU\"", text);
         Assert.Contains("vq_detector_frames_failed_total", text);
