@@ -86,7 +86,7 @@ public class RepairTests
 
         var r0 = Repairer.Repair(null, RawFrame.I420(W, H, bytes), Mask(InDamage), None);
         var outBytes = r0.Frame.Data.ToArray();
-        bool InRepair(int r, int c) => r is >= 5 and < 13 && c is >= 9 and < 23; // the default 8-px ring: one block
+        bool InRepair(int r, int c) => r is >= 5 and < 13 && c is >= 9 and < 23; // the default ring (6 px) stays inside the neighbouring blocks
         Assert.Equal(6 * 12, r0.ModelBlocks);
         int changed = 0;
         for (int y = 0; y < H; y++)
