@@ -12,7 +12,8 @@ internal sealed class DetectorService(
     DetectorModelState model,
     DetectorMetrics metrics,
     IOptions<StreamsOptions> streams,
-    ILogger<StreamSession> streamLogger) : Contracts.V1.Detector.DetectorBase
+    ILogger<StreamSession> streamLogger,
+    IHostApplicationLifetime lifetime) : Contracts.V1.Detector.DetectorBase
 {
     /// <inheritdoc />
     public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
@@ -43,7 +44,7 @@ internal sealed class DetectorService(
         metrics.StreamStarted();
         try
         {
-            var session = new StreamSession(pipeline, metrics, streams.Value, streamLogger);
+            var session = new StreamSession(pipeline, metrics, streams.Value, streamLogger, lifetime.ApplicationStopping);
             await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
         }
         catch (FrameFormatException)
