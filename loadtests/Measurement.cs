@@ -12,7 +12,7 @@ internal enum ReplySource
 }
 
 /// <summary>One second (or <c>--timeline-ms</c>) of a run, by completion time: what was answered, failed and from where.</summary>
-internal sealed record TimelinePoint(double TS, long Ok, long Errors, long Remote, long LocalFallback, double MaxLatencyMs);
+internal sealed record TimelinePoint(double AtS, long Ok, long Errors, long Remote, long LocalFallback, double MaxLatencyMs);
 
 /// <summary>
 /// What a run observed. Times are seconds from the start of the run. A request belongs to the measured window when

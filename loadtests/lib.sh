@@ -1,13 +1,16 @@
 # Shared by the load scripts (source it): build the tool and the services, start/stop the built service binaries as
-# users run them (`dotnet .vq/bin/<service>/<Assembly>.dll`, configured by environment variables), wait for /readyz,
+# users run them (`dotnet <Assembly>.dll` from the Release build output, configured by environment variables, as
+# `vq serve` and the compose/helm deployments do), wait for /readyz,
 # sample a process's memory and threads. Needs ROOT (the repo root) and OUT (a folder for logs and reports).
 
 LOAD_DLL="$ROOT/loadtests/bin/Release/net10.0/linux-x64/vq-load.dll"
 
-# build_all: the services (./vq build, Release into .vq/bin) and the load tool (Release).
+# build_all: the detector, the enhancer and the load tool (Release; incremental, so quick after `./vq test`).
 build_all() {
-  (cd "$ROOT" && ./vq build >&2)
-  dotnet build "$ROOT/loadtests/VideoQuality.LoadTests.csproj" -c Release -m:1 -nologo -v q -clp:NoSummary >&2
+  local p
+  for p in services/Detector/VideoQuality.Detector.csproj services/Enhancer/VideoQuality.Enhancer.csproj loadtests/VideoQuality.LoadTests.csproj; do
+    dotnet build "$ROOT/$p" -c Release -m:1 -nologo -v q -clp:NoSummary >&2
+  done
 }
 
 # load ARGS...: runs the load tool (built by build_all).
@@ -19,7 +22,7 @@ start_service() {
   local asm; asm="VideoQuality.$(tr '[:lower:]' '[:upper:]' <<<"${name:0:1}")${name:1}"
   env Ports__Grpc="$grpc" Ports__Http="$http" Ports__Address=127.0.0.1 Model__Root="$ROOT/models" \
     Logging__LogLevel__Microsoft.AspNetCore=Warning "$@" \
-    dotnet "$ROOT/.vq/bin/$name/$asm.dll" >>"$OUT/$name.log" 2>&1 &
+    dotnet "$ROOT/services/${name^}/bin/Release/net10.0/linux-x64/$asm.dll" >>"$OUT/$name.log" 2>&1 &
   printf -v "PID_${name^^}" '%s' "$!"
 }
 
@@ -51,3 +54,17 @@ stop_service() {
 proc_sample() { awk '/^VmRSS:/ {r=$2} /^Threads:/ {t=$2} END {print r, t}' "/proc/$1/status"; }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# free_port: a free loopback TCP port.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_pair: a detector and an enhancer pointed at it (ENHANCER_DETECTOR overrides the address, e.g. a proxy), on
+# free ports; sets DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP PID_DETECTOR PID_ENHANCER and waits for both /readyz.
+start_pair() {
+  DET_GRPC=${DET_GRPC:-$(free_port)} DET_HTTP=${DET_HTTP:-$(free_port)}
+  ENH_GRPC=${ENH_GRPC:-$(free_port)} ENH_HTTP=${ENH_HTTP:-$(free_port)}
+  start_service detector "$DET_GRPC" "$DET_HTTP"
+  wait_ready "$DET_HTTP"
+  start_service enhancer "$ENH_GRPC" "$ENH_HTTP" Enhancer__DetectorAddress="${ENHANCER_DETECTOR:-http://127.0.0.1:$DET_GRPC}"
+  wait_ready "$ENH_HTTP"
+}

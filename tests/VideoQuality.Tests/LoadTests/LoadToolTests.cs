@@ -80,7 +80,7 @@ public class LatencyAndReportTests
         Assert.Equal(1, m.Dropped);
         Assert.Equal(1, m.ErrorsByCode["Unavailable"]);
         Assert.InRange(m.Latency.Summarize().Max, 249.5, 250.5);
-        Assert.Equal(new[] { 1.0, 2.0, 4.0 }, m.Timeline().Select(p => p.TS));
+        Assert.Equal(new[] { 1.0, 2.0, 4.0 }, m.Timeline().Select(p => p.AtS));
     }
 
     [Fact]
