@@ -9,14 +9,16 @@ namespace VideoQuality.LoadTests;
 /// A TCP proxy that holds every chunk it forwards for a fixed delay, in both directions (a slow network or a slow
 /// service, for chaos runs: `vq-load proxy --listen PORT --upstream HOST:PORT --delay-ms MS`). Chunks keep their
 /// order and the delay is added latency, not a bandwidth limit. Nothing in the services changes to be slowed down.
+/// The services route gRPC by the port in the request's authority (<c>RequireHost("*:port")</c>), so the proxy listens
+/// on the upstream's port at another loopback address (<c>--listen 127.0.0.2:PORT</c>), keeping the authority's port.
 /// </summary>
 internal static class DelayProxy
 {
-    public static async Task RunAsync(int listenPort, string upstreamHost, int upstreamPort, TimeSpan delay, TextWriter output, CancellationToken ct)
+    public static async Task RunAsync(IPEndPoint listen, string upstreamHost, int upstreamPort, TimeSpan delay, TextWriter output, CancellationToken ct)
     {
-        var listener = new TcpListener(IPAddress.Loopback, listenPort);
+        var listener = new TcpListener(listen);
         listener.Start();
-        output.WriteLine($"proxy: 127.0.0.1:{listenPort} -> {upstreamHost}:{upstreamPort}, {delay.TotalMilliseconds} ms each way");
+        output.WriteLine($"proxy: {listen} -> {upstreamHost}:{upstreamPort}, {delay.TotalMilliseconds} ms each way");
         try
         {
             while (!ct.IsCancellationRequested)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net.Http;
+using System.Net;
 using Grpc.Net.Client;
 
 namespace VideoQuality.LoadTests;
@@ -78,13 +78,14 @@ internal static class LoadApp
 
     private static async Task<int> ProxyAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        int? listen = null, delayMs = null;
+        IPEndPoint? listen = null;
+        int? delayMs = null;
         string? upstream = null;
         for (var i = 1; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
             {
-                case "--listen": listen = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--listen": listen = ParseListen(args[i + 1]); break;
                 case "--upstream": upstream = args[i + 1]; break;
                 case "--delay-ms": delayMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: break;
@@ -98,9 +99,14 @@ internal static class LoadApp
             return 2;
         }
 
-        await DelayProxy.RunAsync(listen.Value, upstream[..colon], upstreamPort, TimeSpan.FromMilliseconds(delayMs.Value), output, ct).ConfigureAwait(false);
+        await DelayProxy.RunAsync(listen, upstream[..colon], upstreamPort, TimeSpan.FromMilliseconds(delayMs.Value), output, ct).ConfigureAwait(false);
         return 0;
     }
+
+    private static IPEndPoint? ParseListen(string s) =>
+        int.TryParse(s, CultureInfo.InvariantCulture, out var port) ? new IPEndPoint(IPAddress.Loopback, port)
+        : IPEndPoint.TryParse(s, out var ep) && ep.Port > 0 ? ep
+        : null;
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
