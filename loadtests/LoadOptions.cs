@@ -168,7 +168,7 @@ internal sealed record LoadOptions
             throw new ArgumentException("--streams applies to the stream scenarios only");
         }
 
-        if (rate is not null && o.Streams > rate)
+        if (rate is not null && o.Streams > 1 && o.Streams > rate)
         {
             throw new ArgumentException($"--streams {o.Streams} is more than --rate {rate} frames/s (each stream needs at least one frame/s)");
         }
