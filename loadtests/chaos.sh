@@ -29,8 +29,8 @@ failed=0
 # --- 1. detector killed and restarted -------------------------------------------------------------------------------
 start_pair
 echo "chaos kill: detector :$DET_GRPC, enhancer :$ENH_GRPC; load average $(loadavg)"
-load enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode lossless --duration 50 --warmup 0 \
-  --timeline-ms 100 "${FRAMES[@]}" --max-error-rate 0 --json "$OUT/kill.json" --md "$OUT/kill.md" >"$OUT/kill.out" 2>&1 &
+load_bg enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode lossless --duration 50 --warmup 0 \
+  --timeline-ms 100 "${FRAMES[@]}" --max-error-rate 0 --json "$OUT/kill.json" --md "$OUT/kill.md" >"$OUT/kill.out" 2>&1
 LOAD_PID=$!
 sleep 15
 kill_ms=$(now_ms); kill -KILL "$PID_DETECTOR"; wait "$PID_DETECTOR" 2>/dev/null || true
@@ -77,7 +77,7 @@ unset PID_ENHANCER PID_DETECTOR DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP
 for delay in $SLOW_DELAYS; do
   # Same port, other loopback address: the detector routes gRPC by the authority's port.
   DET_GRPC=$(free_port)
-  load proxy --listen "127.0.0.2:$DET_GRPC" --upstream "127.0.0.1:$DET_GRPC" --delay-ms "$delay" >"$OUT/proxy-$delay.log" 2>&1 &
+  load_bg proxy --listen "127.0.0.2:$DET_GRPC" --upstream "127.0.0.1:$DET_GRPC" --delay-ms "$delay" >"$OUT/proxy-$delay.log" 2>&1
   PID_PROXY=$!
   ENHANCER_DETECTOR="http://127.0.0.2:$DET_GRPC" start_pair
   read -r rss0 thr0 < <(proc_sample "$PID_ENHANCER")

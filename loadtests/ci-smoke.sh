@@ -31,7 +31,7 @@ smoke() {
 }
 smoke detect-unary "http://127.0.0.1:$DET_GRPC" --rate 10
 smoke detect-stream "http://127.0.0.1:$DET_GRPC" --rate 20 --streams 4
-smoke enhance-stream "http://127.0.0.1:$ENH_GRPC" --rate 6 --streams 2
+smoke enhance-stream "http://127.0.0.1:$ENH_GRPC" --rate 1 --streams 1
 
 for name in enhancer detector; do
   pid_var="PID_${name^^}"

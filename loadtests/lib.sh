@@ -13,8 +13,10 @@ build_all() {
   done
 }
 
-# load ARGS...: runs the load tool (built by build_all).
+# load ARGS...: runs the load tool (built by build_all). load_bg ARGS...: the same in the background; $! is the tool's
+# own pid (a backgrounded `load` would give a subshell's, and killing that leaves the tool running).
 load() { dotnet "$LOAD_DLL" "$@"; }
+load_bg() { dotnet "$LOAD_DLL" "$@" & }
 
 # start_service NAME GRPC_PORT HTTP_PORT [KEY=VALUE...]: starts detector|enhancer in the background; sets PID_<NAME>.
 start_service() {
