@@ -21,12 +21,12 @@ trap cleanup EXIT
 start_pair
 duration=$((MINUTES * 60))
 echo "soak: ${MINUTES} min, enhance-stream $RATE frames/s, detect-stream $DETECT_RATE frames/s; $(nproc) cores; load average $(loadavg)" | tee "$OUT/soak.txt"
-load enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode "$MODE" --size "$SIZE" \
-  --duration "$duration" --warmup 5 --max-error-rate 0 --json "$OUT/enhance.json" --md "$OUT/enhance.md" >"$OUT/enhance.out" 2>&1 &
+load_bg enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode "$MODE" --size "$SIZE" \
+  --duration "$duration" --warmup 5 --max-error-rate 0 --json "$OUT/enhance.json" --md "$OUT/enhance.md" >"$OUT/enhance.out" 2>&1
 P1=$!
 if [ "$DETECT_RATE" != 0 ]; then
-  load detect-stream --target "http://127.0.0.1:$DET_GRPC" --rate "$DETECT_RATE" --streams 4 --mode "$MODE" --size "$SIZE" \
-    --duration "$duration" --warmup 5 --max-error-rate 0 --json "$OUT/detect.json" --md "$OUT/detect.md" >"$OUT/detect.out" 2>&1 &
+  load_bg detect-stream --target "http://127.0.0.1:$DET_GRPC" --rate "$DETECT_RATE" --streams 4 --mode "$MODE" --size "$SIZE" \
+    --duration "$duration" --warmup 5 --max-error-rate 0 --json "$OUT/detect.json" --md "$OUT/detect.md" >"$OUT/detect.out" 2>&1
   P2=$!
 fi
 echo "t_s,detector_rss_kib,detector_threads,enhancer_rss_kib,enhancer_threads,load1" >"$OUT/soak-samples.csv"
