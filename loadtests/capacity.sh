@@ -32,6 +32,8 @@ step() {
   local scenario="$1" target="$2" rate streams last=0 json
   echo "| scenario | rate (frames/s) | streams | ok | errors | dropped | throughput | p50 ms | p99 ms | max ms | load average | held |" | tee -a "$OUT/capacity.md"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|" | tee -a "$OUT/capacity.md"
+  # Warm-up, not recorded: JIT tiering, ONNX Runtime's first runs, connections (a fresh service misses 50 ms otherwise).
+  load "$scenario" --target "$target" --model closed --concurrency "$STREAMS" --mode lossless --duration 10 --warmup 0 "${CLIP_ARGS[@]}" >/dev/null || true
   for rate in $3; do
     streams=$(( STREAMS < ${rate%.*} ? STREAMS : ${rate%.*} ))
     json="$OUT/$scenario-$rate.json"
