@@ -14,7 +14,8 @@ internal sealed class DetectorService(
     DetectorMetrics metrics,
     IOptions<StreamsOptions> streams,
     DetectorAlarms alarms,
-    ILogger<StreamSession> streamLogger) : Contracts.V1.Detector.DetectorBase
+    ILogger<StreamSession> streamLogger,
+    IHostApplicationLifetime lifetime) : Contracts.V1.Detector.DetectorBase
 {
     /// <inheritdoc />
     public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
@@ -46,7 +47,7 @@ internal sealed class DetectorService(
         metrics.StreamStarted();
         try
         {
-            var session = new StreamSession(pipeline, metrics, alarms, streams.Value, streamLogger);
+            var session = new StreamSession(pipeline, metrics, alarms, streams.Value, streamLogger, lifetime.ApplicationStopping);
             await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
         }
         catch (FrameFormatException)

@@ -6,6 +6,7 @@ using VideoQuality.Contracts.V1;
 using VideoQuality.Detection;
 using VideoQuality.Detection.Grpc;
 using VideoQuality.Media;
+using VideoQuality.ServiceDefaults;
 
 namespace VideoQuality.Detector;
 
@@ -17,12 +18,15 @@ namespace VideoQuality.Detector;
 /// Live mode: a full queue drops its oldest frame (counted, reported in the next response and in metrics).
 /// Lossless mode: a full queue stops the reader, so HTTP/2 flow control pushes back on the client.
 /// A bad frame ends this call with INVALID_ARGUMENT; other calls are unaffected.
+/// Host stopping (<paramref name="stopping"/>, SIGTERM): the reader stops taking frames, the frames already queued are
+/// answered, and the call ends with UNAVAILABLE "server shutting down".
 /// </summary>
-internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorMetrics metrics, DetectorAlarms alarms, StreamsOptions options, ILogger<StreamSession> logger)
+internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorMetrics metrics, DetectorAlarms alarms, StreamsOptions options, ILogger<StreamSession> logger, CancellationToken stopping)
 {
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private long _dropped;
     private long _written;
+    private volatile bool _shuttingDown;
 
     public async Task RunAsync(IAsyncStreamReader<DetectStreamRequest> requests, IServerStreamWriter<DetectResponse> responses, CancellationToken callToken)
     {
@@ -82,29 +86,40 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
             throw readError;
         }
 
+        if (_shuttingDown)
+        {
+            Log.Drained(logger, config.StreamId, history.FramesDetected);
+            RpcErrors.ShuttingDown();
+        }
+
         Log.Finished(logger, config.StreamId, history.FramesDetected, Interlocked.Read(ref _dropped));
     }
 
     private async Task ReadAsync(DetectStreamRequest first, IAsyncStreamReader<DetectStreamRequest> requests, ChannelWriter<Queued> writer, CancellationTokenSource cts, Action<Exception> onError)
     {
         await Task.Yield();
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, stopping);
         try
         {
             if (first.Frame is not null)
             {
-                await writer.WriteAsync(new Queued(first.Frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+                await writer.WriteAsync(new Queued(first.Frame, Stopwatch.GetTimestamp()), read.Token).ConfigureAwait(false);
                 metrics.Queued(1);
             }
 
-            while (await requests.MoveNext(cts.Token).ConfigureAwait(false))
+            while (await requests.MoveNext(read.Token).ConfigureAwait(false))
             {
                 var frame = requests.Current.Frame;
                 if (frame is not null)
                 {
-                    await writer.WriteAsync(new Queued(frame, Stopwatch.GetTimestamp()), cts.Token).ConfigureAwait(false);
+                    await writer.WriteAsync(new Queued(frame, Stopwatch.GetTimestamp()), read.Token).ConfigureAwait(false);
                     metrics.Queued(1);
                 }
             }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
+        {
+            _shuttingDown = true; // stop taking frames; the worker answers those queued, then the call ends UNAVAILABLE
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -230,6 +245,9 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
     {
         [LoggerMessage(Level = LogLevel.Debug, Message = "Stream '{StreamId}' started: mode {Mode}, queue {Capacity}")]
         public static partial void Started(ILogger logger, string streamId, StreamMode mode, int capacity);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Stream '{StreamId}' drained for shutdown after {Frames} frames; ending it with UNAVAILABLE")]
+        public static partial void Drained(ILogger logger, string streamId, long frames);
 
         [LoggerMessage(Level = LogLevel.Debug, Message = "Stream '{StreamId}' finished: {Frames} frames detected, {Dropped} dropped")]
         public static partial void Finished(ILogger logger, string streamId, long frames, long dropped);

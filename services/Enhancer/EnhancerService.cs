@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Media;
+using VideoQuality.ServiceDefaults;
 
 namespace VideoQuality.Enhancer;
 
@@ -11,7 +12,8 @@ internal sealed class EnhancerService(
     FrameEnhancer enhancer,
     EnhancerState state,
     EnhancerMetrics metrics,
-    IOptions<EnhanceStreamsOptions> streams) : Contracts.V1.Enhancer.EnhancerBase
+    IOptions<EnhanceStreamsOptions> streams,
+    IHostApplicationLifetime lifetime) : Contracts.V1.Enhancer.EnhancerBase
 {
     /// <inheritdoc />
     public override async Task<EnhanceResponse> Enhance(EnhanceRequest request, ServerCallContext context)
@@ -32,7 +34,9 @@ internal sealed class EnhancerService(
     /// One EnhanceStream call: a reader moves frames into a bounded queue (live: a full queue drops its oldest
     /// frame; lossless: the reader waits, so HTTP/2 flow control pushes back), a worker repairs them one at a time
     /// in order with the stream's history (previous input for detection, previous repaired frame for concealment)
-    /// and writes one response per frame, in order. A bad frame ends the call with INVALID_ARGUMENT.
+    /// and writes one response per frame, in order. A bad frame ends the call with INVALID_ARGUMENT. When the host stops
+    /// (SIGTERM) the reader stops taking frames, the queued ones are answered, and the call ends with UNAVAILABLE
+    /// "server shutting down".
     /// </summary>
     public override async Task EnhanceStream(IAsyncStreamReader<EnhanceStreamRequest> requestStream, IServerStreamWriter<EnhanceResponse> responseStream, ServerCallContext context)
     {
@@ -73,25 +77,33 @@ internal sealed class EnhancerService(
                 });
 
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var stopping = lifetime.ApplicationStopping;
+            bool shuttingDown = false;
             var reader = Task.Run(async () =>
             {
+                using var read = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, stopping);
                 try
                 {
                     if (first.Frame is not null)
                     {
-                        await queue.Writer.WriteAsync(first.Frame, cts.Token).ConfigureAwait(false);
+                        await queue.Writer.WriteAsync(first.Frame, read.Token).ConfigureAwait(false);
                         metrics.Queued(1);
                     }
 
-                    while (await requestStream.MoveNext(cts.Token).ConfigureAwait(false))
+                    while (await requestStream.MoveNext(read.Token).ConfigureAwait(false))
                     {
                         if (requestStream.Current.Frame is { } f)
                         {
-                            await queue.Writer.WriteAsync(f, cts.Token).ConfigureAwait(false);
+                            await queue.Writer.WriteAsync(f, read.Token).ConfigureAwait(false);
                             metrics.Queued(1);
                         }
                     }
 
+                    queue.Writer.TryComplete();
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
+                {
+                    shuttingDown = true; // stop taking frames; the queued ones are answered below, then UNAVAILABLE
                     queue.Writer.TryComplete();
                 }
                 catch (Exception ex)
@@ -138,6 +150,11 @@ internal sealed class EnhancerService(
                 await cts.CancelAsync().ConfigureAwait(false);
                 await reader.ConfigureAwait(false);
                 metrics.Queued(-queue.Reader.Count);
+            }
+
+            if (shuttingDown)
+            {
+                RpcErrors.ShuttingDown();
             }
         }
         catch (FrameFormatException)

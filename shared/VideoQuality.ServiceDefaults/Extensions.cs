@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -26,6 +27,8 @@ namespace VideoQuality.ServiceDefaults;
 /// <item>Prometheus metrics in a per-host registry (<see cref="CollectorRegistry"/>, <see cref="IMetricFactory"/> in DI).</item>
 /// <item>OpenTelemetry tracing exported over OTLP, registered only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</item>
 /// <item>Security (<see cref="SecurityExtensions"/>, off by default): TLS / mutual TLS on the gRPC port, API keys / JWT, per-client rate limits.</item>
+/// <item>Graceful shutdown: <c>Shutdown:TimeoutSeconds</c> for in-flight calls; readiness turns NOT_SERVING as soon as
+/// the host stops, and streams end with UNAVAILABLE "server shutting down" (<see cref="RpcErrors.ShuttingDown"/>).</item>
 /// </list>
 /// </summary>
 public static class Extensions
@@ -46,6 +49,12 @@ public static class Extensions
             .BindConfiguration(PortsOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<ShutdownOptions>()
+            .BindConfiguration(ShutdownOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<HostOptions>()
+            .Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds));
         services.AddOptions<GrpcLimitsOptions>()
             .BindConfiguration(GrpcLimitsOptions.SectionName)
             .ValidateDataAnnotations()
@@ -132,6 +141,8 @@ public static class Extensions
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         var hosts = app.Services.GetRequiredService<EndpointHosts>();
+        var readiness = app.Services.GetRequiredService<ReadinessState>();
+        app.Lifetime.ApplicationStopping.Register(() => readiness.MarkNotReady("stopping: draining in-flight calls"));
         app.MapGrpcHealthChecksService().RequireHost(hosts.Grpc);
         app.MapGrpcReflectionService().RequireHost(hosts.Grpc);
         app.MapHealthChecks("/healthz", new HealthCheckOptions

@@ -36,6 +36,19 @@ public sealed class PortsOptions : IValidatableObject
     }
 }
 
+/// <summary>Graceful shutdown (configuration section <c>Shutdown</c>).</summary>
+public sealed class ShutdownOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Shutdown";
+
+    /// <summary>How long SIGTERM waits for in-flight calls (unary calls finish; streams answer the frames they accepted
+    /// and end with UNAVAILABLE "server shutting down") before the host aborts what is left. Keep it under the
+    /// orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds, 30 s by default).</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 25;
+}
+
 /// <summary>gRPC message limits (configuration section <c>Grpc</c>).</summary>
 public sealed class GrpcLimitsOptions
 {

@@ -27,8 +27,9 @@ internal static class GrpcBench
         var (w, h) = (frames[0].Width, frames[0].Height);
         Console.WriteLine($"# detector gRPC bench against {address}: {w}x{h} I420 frames from {clip}; load average {LoadAverage()}");
 
-        // Warm-up: connection, first calls.
+        // Warm-up, unrecorded: connection, JIT tiering and ONNX Runtime's first runs on both sides (3 s at the rate).
         for (var i = 0; i < 20; i++) await client.DetectAsync(new DetectRequest { Frame = frames[i % frames.Count] });
+        _ = await UnaryAsync(client, frames, rate, TimeSpan.FromSeconds(3));
 
         var latencies = await UnaryAsync(client, frames, rate, duration);
         latencies.Sort();

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+
+namespace VideoQuality.LoadTests;
+
+/// <summary>
+/// A TCP proxy that holds every chunk it forwards for a fixed delay, in both directions (a slow network or a slow
+/// service, for chaos runs: `vq-load proxy --listen PORT --upstream HOST:PORT --delay-ms MS`). Chunks keep their
+/// order and the delay is added latency, not a bandwidth limit. Nothing in the services changes to be slowed down.
+/// The services route gRPC by the port in the request's authority (<c>RequireHost("*:port")</c>), so the proxy listens
+/// on the upstream's port at another loopback address (<c>--listen 127.0.0.2:PORT</c>), keeping the authority's port.
+/// </summary>
+internal static class DelayProxy
+{
+    public static async Task RunAsync(IPEndPoint listen, string upstreamHost, int upstreamPort, TimeSpan delay, TextWriter output, CancellationToken ct)
+    {
+        var listener = new TcpListener(listen);
+        listener.Start();
+        output.WriteLine($"proxy: {listen} -> {upstreamHost}:{upstreamPort}, {delay.TotalMilliseconds} ms each way");
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(ct).ConfigureAwait(false);
+                _ = Task.Run(() => ConnectionAsync(client, upstreamHost, upstreamPort, delay, ct), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped.
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static async Task ConnectionAsync(TcpClient client, string host, int port, TimeSpan delay, CancellationToken ct)
+    {
+        using (client)
+        using (var upstream = new TcpClient())
+        {
+            try
+            {
+                client.NoDelay = upstream.NoDelay = true;
+                await upstream.ConnectAsync(host, port, ct).ConfigureAwait(false);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var a = PumpAsync(client.GetStream(), upstream.GetStream(), delay, cts.Token);
+                var b = PumpAsync(upstream.GetStream(), client.GetStream(), delay, cts.Token);
+                await Task.WhenAny(a, b).ConfigureAwait(false);
+                await cts.CancelAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
+            {
+                // Either side went away: close both.
+            }
+        }
+    }
+
+    private static async Task PumpAsync(Stream from, Stream to, TimeSpan delay, CancellationToken ct)
+    {
+        var chunks = Channel.CreateUnbounded<(long Due, byte[] Data)>();
+        var writer = Task.Run(async () =>
+        {
+            await foreach (var (due, data) in chunks.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var wait = TimeSpan.FromTicks((due - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+
+                await to.WriteAsync(data, ct).ConfigureAwait(false);
+            }
+        }, CancellationToken.None);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int n;
+            while ((n = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                chunks.Writer.TryWrite((Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency), buffer[..n]));
+            }
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+        }
+    }
+}

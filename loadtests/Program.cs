@@ -1,0 +1,3 @@
+using VideoQuality.LoadTests;
+
+return await LoadApp.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# CI load smoke (called by .ci/run): builds the services and the load tool, starts the built detector and enhancer
+# binaries as users run them (background, free loopback ports, ready on /readyz), runs detect-unary, detect-stream
+# and enhance-stream for 10 s each (after a 2 s warm-up) and fails when a run has errors, drops beyond its budget or
+# a p99 over the committed budget (loadtests/budgets/ci.json, generous for a loaded 2-core box). Then stops both
+# services with SIGTERM and fails unless each exits 0 within its shutdown timeout. Reports: $OUT (default
+# artifacts/load-smoke/*.json|md).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/artifacts/load-smoke}"
+mkdir -p "$OUT"
+rm -f "$OUT"/*.log
+source "$ROOT/loadtests/lib.sh"
+
+build_all
+cleanup() {
+  for pid in ${PID_ENHANCER:-} ${PID_DETECTOR:-}; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+start_pair
+echo "load smoke: detector :$DET_GRPC, enhancer :$ENH_GRPC ready; load average $(loadavg)"
+
+failed=0
+smoke() {
+  local scenario="$1"; shift
+  if ! load "$scenario" --target "$@" --duration 10 --warmup 2 --budget "$ROOT/loadtests/budgets/ci.json" \
+      --json "$OUT/$scenario.json" --md "$OUT/$scenario.md"; then
+    echo "load smoke: $scenario FAILED its budget" >&2
+    failed=1
+  fi
+}
+smoke detect-unary "http://127.0.0.1:$DET_GRPC" --rate 10
+smoke detect-stream "http://127.0.0.1:$DET_GRPC" --rate 20 --streams 4
+smoke enhance-stream "http://127.0.0.1:$ENH_GRPC" --rate 1 --streams 1
+
+for name in enhancer detector; do
+  pid_var="PID_${name^^}"
+  stop_service "${!pid_var}"
+  echo "load smoke: $name stopped by SIGTERM in $STOP_MS ms, exit code $STOP_RC"
+  [ "$STOP_RC" -eq 0 ] || { echo "load smoke: $name did not exit cleanly" >&2; failed=1; }
+done
+trap - EXIT
+[ "$failed" -eq 0 ] && echo "load smoke: passed" || { echo "load smoke: FAILED (logs and reports in $OUT)" >&2; exit 1; }
