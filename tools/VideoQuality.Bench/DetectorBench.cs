@@ -19,7 +19,7 @@ namespace VideoQuality.Bench;
 /// </summary>
 internal static class DetectorBench
 {
-    private const int WarmupFrames = 5;
+    private const int WarmupFrames = 40; // JIT tiering promotes the hot loops after ~30 calls
 
     public sealed record DetectorTiming(int Threads, double MeanMs, double P50Ms, double P95Ms, double InferenceShare, string Provider);
 

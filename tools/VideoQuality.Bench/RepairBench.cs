@@ -76,7 +76,8 @@ internal static class RepairBench
 
     private static void Row(int threads, double share, string method, List<RawFrame> frames, int repeat, Func<int, RawFrame, RepairResult> repair)
     {
-        for (int i = 0; i < 3; i++)
+        // Warm-up, unrecorded: JIT tiering promotes the hot loops after ~30 calls, ONNX Runtime plans new shapes.
+        for (int i = 0; i < 40; i++)
         {
             repair(i, frames[i % frames.Count]);
         }
