@@ -117,8 +117,9 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
         {
+            // Host stopping, whatever the aborted read threw.
             _shuttingDown = true; // stop taking frames; the worker answers those queued, then the call ends UNAVAILABLE
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)

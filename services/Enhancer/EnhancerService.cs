@@ -101,9 +101,11 @@ internal sealed class EnhancerService(
 
                     queue.Writer.TryComplete();
                 }
-                catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
+                catch (Exception) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
                 {
-                    shuttingDown = true; // stop taking frames; the queued ones are answered below, then UNAVAILABLE
+                    // Host stopping (whatever the aborted read threw): stop taking frames; the queued ones are answered
+                    // below, then UNAVAILABLE.
+                    shuttingDown = true;
                     queue.Writer.TryComplete();
                 }
                 catch (Exception ex)

@@ -30,20 +30,33 @@ internal static class TestCredentials
 
     /// <summary>Writes <paramref name="frames"/> frames, then reads until the server ends the call; returns its error.
     /// The server may end the call while frames are still being written, so write errors only end the writing.</summary>
+    /// <summary>Sends frames in lockstep (one frame, then its answer) until the server ends the call, and returns the
+    /// call's status. Lockstep keeps the client from writing into a call the server has already ended, which would race
+    /// the status trailers (the client can then report CANCELLED instead of the server's status).</summary>
     public static async Task<RpcException> StreamEndedAsync(AsyncDuplexStreamingCall<DetectStreamRequest, DetectResponse> call, int frames)
     {
-        try
+        for (ulong seq = 1; seq <= (ulong)frames; seq++)
         {
-            for (ulong seq = 1; seq <= (ulong)frames; seq++)
+            try
             {
                 await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(64, 48, seq: seq) });
             }
+            catch (Exception e) when (e is RpcException or InvalidOperationException)
+            {
+                break; // the call has ended; its status is read below
+            }
 
-            await call.RequestStream.CompleteAsync();
-        }
-        catch (Exception e) when (e is RpcException or InvalidOperationException)
-        {
-            // The call has ended; its status is read below.
+            try
+            {
+                if (!await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    break;
+                }
+            }
+            catch (RpcException e)
+            {
+                return e;
+            }
         }
 
         return await Assert.ThrowsAsync<RpcException>(async () =>
