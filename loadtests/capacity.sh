@@ -27,7 +27,7 @@ trap cleanup EXIT
 start_pair
 echo "capacity: detector :$DET_GRPC, enhancer :$ENH_GRPC; $(nproc) cores; load average $(loadavg)"
 
-# step SCENARIO TARGET RATES: prints one table row per step, stops after the first step that misses; sets CAPACITY.
+# step SCENARIO TARGET RATES: prints one table row per step, stops after the first step that misses, then prints the capacity.
 step() {
   local scenario="$1" target="$2" rate streams last=0 json
   echo "| scenario | rate (frames/s) | streams | ok | errors | dropped | throughput | p50 ms | p99 ms | max ms | load average | held |" | tee -a "$OUT/capacity.md"
@@ -46,7 +46,7 @@ step() {
     [ "$held" = yes ] || break
     last=$rate
   done
-  CAPACITY=$last
+  echo "capacity ($scenario, p99 <= ${P99_MS:-50} ms): ${last:-none} frames/s" | tee -a "$OUT/capacity.md"
   json="$OUT/$scenario-closed.json"
   load "$scenario" --target "$target" --model closed --concurrency "$STREAMS" --mode lossless --duration "$STEP_S" --warmup 3 \
     --json "$json" "${CLIP_ARGS[@]}" >/dev/null || true

@@ -95,4 +95,8 @@ for delay in $SLOW_DELAYS; do
   unset PID_ENHANCER PID_DETECTOR PID_PROXY DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP
 done
 trap - EXIT
-[ "$failed" -eq 0 ] && echo "chaos: passed" || { echo "chaos: FAILED (see $OUT)" >&2; exit 1; }
+if [ "$failed" -ne 0 ]; then
+  echo "chaos: FAILED (see $OUT)" >&2
+  exit 1
+fi
+echo "chaos: passed"

@@ -40,4 +40,8 @@ for name in enhancer detector; do
   [ "$STOP_RC" -eq 0 ] || { echo "load smoke: $name did not exit cleanly" >&2; failed=1; }
 done
 trap - EXIT
-[ "$failed" -eq 0 ] && echo "load smoke: passed" || { echo "load smoke: FAILED (logs and reports in $OUT)" >&2; exit 1; }
+if [ "$failed" -ne 0 ]; then
+  echo "load smoke: FAILED (logs and reports in $OUT)" >&2
+  exit 1
+fi
+echo "load smoke: passed"

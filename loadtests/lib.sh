@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the load scripts (source it): build the tool and the services, start/stop the built service binaries as
 # users run them (`dotnet <Assembly>.dll` from the Release build output, configured by environment variables, as
 # `vq serve` and the compose/helm deployments do), wait for /readyz,
@@ -48,7 +49,9 @@ stop_service() {
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then echo "pid $pid did not stop in ${grace} s; killing" >&2; kill -KILL "$pid"; fi
+  # shellcheck disable=SC2034  # STOP_RC and STOP_MS are read by the scripts that source this file
   wait "$pid" 2>/dev/null || STOP_RC=$?
+  # shellcheck disable=SC2034
   STOP_MS=$(($(date +%s%3N) - t0))
 }
 
