@@ -5,7 +5,7 @@ namespace VideoQuality.Bench;
 /// <summary>
 /// Options: <c>--sizes 640x360,1280x720 --threads 1,2 --frames 60 --repeat 3 [--clip WxH=PATH.y4m ...]
 /// [--model-root DIR] [--work DIR] [--json FILE]</c>. Without --clip the clips are made with ffmpeg.
-/// With <c>--detector URL [--rate 100] [--seconds 10] [--stream-frames 600]</c> it benchmarks the running service instead.
+/// With <c>--detector URL [--rate 100] [--seconds 10] [--stream-frames 600] [--no-previous]</c> it benchmarks the running service instead.
 /// </summary>
 internal sealed record BenchOptions(
     IReadOnlyList<(int Width, int Height)> Sizes,
@@ -24,6 +24,9 @@ internal sealed record BenchOptions(
     public int Seconds { get; init; } = 10;
 
     public int StreamFrames { get; init; } = 600;
+
+    /// <summary>Unary calls send the frame alone (no previous frame as temporal context).</summary>
+    public bool NoPrevious { get; init; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -47,6 +50,7 @@ internal sealed record BenchOptions(
                 "--rate" => o with { Rate = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--seconds" => o with { Seconds = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--stream-frames" => o with { StreamFrames = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--no-previous" => o with { NoPrevious = true },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

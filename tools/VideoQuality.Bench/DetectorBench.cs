@@ -42,7 +42,7 @@ internal static class DetectorBench
         if (o.Detector is not null)
         {
             var clip = o.Clips.TryGetValue((640, 360), out var given) ? given : await MakeClipAsync(o.Work, 640, 360, o.Frames);
-            return await GrpcBench.RunAsync(o.Detector, clip, o.Rate, TimeSpan.FromSeconds(o.Seconds), o.StreamFrames);
+            return await GrpcBench.RunAsync(o.Detector, clip, o.Rate, TimeSpan.FromSeconds(o.Seconds), o.StreamFrames, withPrevious: !o.NoPrevious);
         }
         var modelRoot = o.ModelRoot ?? ModelRegistry.DefaultRoot() ?? throw new ModelLoadException("no models folder (use --model-root)");
         Console.WriteLine($"# detector bench: {Environment.ProcessorCount} cores, load average {LoadAverage()}, model root {modelRoot}");

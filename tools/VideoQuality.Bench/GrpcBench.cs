@@ -19,7 +19,7 @@ namespace VideoQuality.Bench;
 /// </summary>
 internal static class GrpcBench
 {
-    public static async Task<int> RunAsync(Uri address, string clip, int rate, TimeSpan duration, int streamFrames)
+    public static async Task<int> RunAsync(Uri address, string clip, int rate, TimeSpan duration, int streamFrames, bool withPrevious = true)
     {
         var frames = ReadI420(clip, 60);
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = 64 << 20, MaxReceiveMessageSize = 64 << 20 });
@@ -29,14 +29,14 @@ internal static class GrpcBench
 
         // Warm-up, unrecorded: connection, JIT tiering and ONNX Runtime's first runs on both sides (3 s at the rate).
         for (var i = 0; i < 20; i++) await client.DetectAsync(new DetectRequest { Frame = frames[i % frames.Count] });
-        _ = await UnaryAsync(client, frames, rate, TimeSpan.FromSeconds(3));
+        _ = await UnaryAsync(client, frames, rate, TimeSpan.FromSeconds(3), withPrevious);
 
-        var timed = await UnaryAsync(client, frames, rate, duration);
+        var timed = await UnaryAsync(client, frames, rate, duration, withPrevious);
         var latencies = timed.Select(t => t.Total).Order().ToList();
         var server = timed.Select(t => t.Server).Order().ToList();
         static double P(List<double> v, double q) => v[(int)Math.Min(v.Count - 1, Math.Ceiling(q * v.Count) - 1)];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"unary at {rate}/s for {duration.TotalSeconds:0} s: {latencies.Count} calls, p50 {P(latencies, 0.50):0.00} ms, p90 {P(latencies, 0.90):0.00} ms, p99 {P(latencies, 0.99):0.00} ms, max {latencies[^1]:0.00} ms"));
+            $"unary at {rate}/s for {duration.TotalSeconds:0} s ({(withPrevious ? "frame + previous frame" : "frame only")}): {latencies.Count} calls, p50 {P(latencies, 0.50):0.00} ms, p90 {P(latencies, 0.90):0.00} ms, p99 {P(latencies, 0.99):0.00} ms, max {latencies[^1]:0.00} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  of which in the detector's pipeline (the response's stage timings, queue included): p50 {P(server, 0.50):0.00} ms, p99 {P(server, 0.99):0.00} ms, max {server[^1]:0.00} ms"));
 
@@ -46,7 +46,7 @@ internal static class GrpcBench
         return 0;
     }
 
-    private static async Task<List<(double Total, double Server)>> UnaryAsync(Detector.DetectorClient client, List<Frame> frames, int rate, TimeSpan duration)
+    private static async Task<List<(double Total, double Server)>> UnaryAsync(Detector.DetectorClient client, List<Frame> frames, int rate, TimeSpan duration, bool withPrevious)
     {
         var total = (int)(rate * duration.TotalSeconds);
         var calls = new List<Task<(double Total, double Server)>>(total);
@@ -56,7 +56,7 @@ internal static class GrpcBench
             var due = TimeSpan.FromSeconds((double)i / rate);
             var wait = due - Stopwatch.GetElapsedTime(start);
             if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            var request = new DetectRequest { Frame = frames[i % frames.Count], PreviousFrame = frames[(i + frames.Count - 1) % frames.Count] };
+            var request = new DetectRequest { Frame = frames[i % frames.Count], PreviousFrame = withPrevious ? frames[(i + frames.Count - 1) % frames.Count] : null };
             calls.Add(TimeOneAsync(client, request));
         }
         return [.. await Task.WhenAll(calls)];
