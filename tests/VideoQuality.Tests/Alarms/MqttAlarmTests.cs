@@ -74,6 +74,12 @@ public sealed class MqttAlarmTests
         }
 
         Assert.Equal(6, publisher.OutboxCount);
+        // The publisher notices the lost connection on its own schedule (keep-alive / socket close): wait for it.
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); publisher.IsConnected && waited.Elapsed < TimeSpan.FromSeconds(30);)
+        {
+            await Task.Delay(50);
+        }
+
         Assert.False(publisher.IsConnected);
 
         // Broker back (same port): the backlog is published in order, and the stream goes on.
