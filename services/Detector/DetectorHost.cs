@@ -24,6 +24,7 @@ public static class DetectorHost
         services.AddOptions<StreamsOptions>().BindConfiguration(StreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DetectorModelState>();
         services.AddSingleton<DetectorMetrics>();
+        services.AddSingleton<ICallFailureMetrics>(sp => sp.GetRequiredService<DetectorMetrics>());
         services.AddSingleton<ModelLoadGate>();
         DetectorAlarms.AddTo(services);
         services.AddHostedService<DetectorModelLoader>();

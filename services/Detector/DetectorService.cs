@@ -22,22 +22,14 @@ internal sealed class DetectorService(
     {
         long t0 = Stopwatch.GetTimestamp();
         var pipeline = model.GetReadyPipeline();
-        try
+        if (request.Frame is null)
         {
-            if (request.Frame is null)
-            {
-                throw new FrameFormatException("frame is required");
-            }
+            throw new FrameFormatException("frame is required");
+        }
 
-            var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), context.CancellationToken).ConfigureAwait(false);
-            metrics.Processed("unary", request.Frame.StreamId, result, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            return result.ToResponse(request.Frame.StreamId, request.Frame.Sequence, request.Frame.TimestampUs);
-        }
-        catch (FrameFormatException)
-        {
-            metrics.Failed(StatusCode.InvalidArgument);
-            throw;
-        }
+        var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), context.CancellationToken).ConfigureAwait(false);
+        metrics.Processed("unary", request.Frame.StreamId, result, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        return result.ToResponse(request.Frame.StreamId, request.Frame.Sequence, request.Frame.TimestampUs);
     }
 
     /// <inheritdoc />
@@ -49,16 +41,6 @@ internal sealed class DetectorService(
         {
             var session = new StreamSession(pipeline, metrics, alarms, streams.Value, streamLogger, lifetime.ApplicationStopping);
             await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (FrameFormatException)
-        {
-            metrics.Failed(StatusCode.InvalidArgument);
-            throw;
-        }
-        catch (RpcException ex)
-        {
-            metrics.Failed(ex.StatusCode);
-            throw;
         }
         finally
         {

@@ -30,6 +30,7 @@ public static class EnhancerHost
         services.AddOptions<EnhanceStreamsOptions>().BindConfiguration(EnhanceStreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EnhancerOptions>().BindConfiguration(EnhancerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EnhancerMetrics>();
+        services.AddSingleton<ICallFailureMetrics>(sp => sp.GetRequiredService<EnhancerMetrics>());
         services.AddSingleton<EnhancerState>();
         services.AddSingleton<DetectorResilience>();
         services.AddSingleton<DetectorResilienceInterceptor>();

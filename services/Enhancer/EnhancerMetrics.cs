@@ -1,10 +1,11 @@
 using Grpc.Core;
 using Prometheus;
+using VideoQuality.ServiceDefaults;
 
 namespace VideoQuality.Enhancer;
 
 /// <summary>All Prometheus metrics of the Enhancer service (one registry per host); docs/OPERATIONS.md lists them.</summary>
-internal sealed class EnhancerMetrics
+internal sealed class EnhancerMetrics : ICallFailureMetrics
 {
     private readonly Counter _frames;
     private readonly Counter _blocks;

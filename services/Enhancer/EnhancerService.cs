@@ -18,16 +18,8 @@ internal sealed class EnhancerService(
     /// <inheritdoc />
     public override async Task<EnhanceResponse> Enhance(EnhanceRequest request, ServerCallContext context)
     {
-        try
-        {
-            return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null,
-                FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality), context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (FrameFormatException)
-        {
-            metrics.Failed(StatusCode.InvalidArgument);
-            throw;
-        }
+        return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null,
+            FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality), context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -158,16 +150,6 @@ internal sealed class EnhancerService(
             {
                 RpcErrors.ShuttingDown();
             }
-        }
-        catch (FrameFormatException)
-        {
-            metrics.Failed(StatusCode.InvalidArgument);
-            throw;
-        }
-        catch (RpcException ex)
-        {
-            metrics.Failed(ex.StatusCode);
-            throw;
         }
         finally
         {

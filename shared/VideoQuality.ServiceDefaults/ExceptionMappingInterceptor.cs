@@ -8,9 +8,10 @@ namespace VideoQuality.ServiceDefaults;
 /// <summary>
 /// Maps library exceptions to gRPC statuses in one place: <see cref="FrameFormatException"/> to
 /// INVALID_ARGUMENT (with its message), cancellation of the call to CANCELLED / DEADLINE_EXCEEDED.
-/// Anything else is left to gRPC (UNKNOWN, logged by the framework).
+/// Anything else is left to gRPC (UNKNOWN, logged by the framework). Calls that end with INVALID_ARGUMENT from a bad frame
+/// or with an <see cref="RpcException"/> are counted in the service's <see cref="ICallFailureMetrics"/> when it has one.
 /// </summary>
-internal sealed partial class ExceptionMappingInterceptor(ILogger<ExceptionMappingInterceptor> logger) : Interceptor
+internal sealed partial class ExceptionMappingInterceptor(ILogger<ExceptionMappingInterceptor> logger, ICallFailureMetrics? failures = null) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -22,6 +23,11 @@ internal sealed partial class ExceptionMappingInterceptor(ILogger<ExceptionMappi
         catch (Exception ex) when (Map(ex, context) is { } mapped)
         {
             throw mapped;
+        }
+        catch (RpcException ex)
+        {
+            failures?.Failed(ex.StatusCode);
+            throw;
         }
     }
 
@@ -37,6 +43,11 @@ internal sealed partial class ExceptionMappingInterceptor(ILogger<ExceptionMappi
         {
             throw mapped;
         }
+        catch (RpcException ex)
+        {
+            failures?.Failed(ex.StatusCode);
+            throw;
+        }
     }
 
     private RpcException? Map(Exception ex, ServerCallContext context)
@@ -45,6 +56,7 @@ internal sealed partial class ExceptionMappingInterceptor(ILogger<ExceptionMappi
         {
             case FrameFormatException ffe:
                 Log.BadFrame(logger, context.Method, ffe.Message);
+                failures?.Failed(StatusCode.InvalidArgument);
                 return new RpcException(new Status(StatusCode.InvalidArgument, ffe.Message));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(context.Deadline <= DateTime.UtcNow
