@@ -113,7 +113,7 @@ public static class BlockFeatures
                     }
                     else
                     {
-                        RowScalar(c, nn, p, ppn, pw, colDx, colPdx, colDt, rowDy, rowPdy, rowDt, blockSum, blockSq);
+                        RowScalar(c, nn, p, ppn, 0, pw, colDx, colPdx, colDt, rowDy, rowPdy, rowDt, blockSum, blockSq);
                     }
 
                     (c, n) = (n, c);
@@ -142,11 +142,13 @@ public static class BlockFeatures
         dest.AsSpan(plane.Width, dest.Length - plane.Width).Fill(src[^1]);
     }
 
-    private static void RowScalar(byte[] c, byte[] n, byte[] p, byte[] pn, int pw,
+    /// <summary>One row's sums over columns <paramref name="from"/> to <paramref name="pw"/> (the portable path, and
+    /// the vectorised path's last block when the block count is odd).</summary>
+    private static void RowScalar(byte[] c, byte[] n, byte[] p, byte[] pn, int from, int pw,
         Span<ushort> colDx, Span<ushort> colPdx, Span<ushort> colDt,
         Span<int> rowDy, Span<int> rowPdy, Span<int> rowDt, Span<int> blockSum, Span<int> blockSq)
     {
-        for (int j = 0; j < pw; j++)
+        for (int j = from; j < pw; j++)
         {
             int x = c[j], q = p[j];
             colDx[j] += (ushort)Math.Abs(c[j + 1] - x);
@@ -201,23 +203,8 @@ public static class BlockFeatures
             blockSq[b + 1] += Vector128.Sum(Sse2.MultiplyAddAdjacent(hi, hi));
         }
 
-        if (j < pw)
-        {
-            // The last block of an odd number of blocks: the scalar path on its 8 columns.
-            int b = j / Block;
-            for (int k = j; k < pw; k++)
-            {
-                int x = c[k], q = p[k];
-                colDx[k] += (ushort)Math.Abs(c[k + 1] - x);
-                colPdx[k] += (ushort)Math.Abs(p[k + 1] - q);
-                colDt[k] += (ushort)Math.Abs(x - q);
-                rowDy[b] += Math.Abs(n[k] - x);
-                rowPdy[b] += Math.Abs(pn[k] - q);
-                rowDt[b] += Math.Abs(x - q);
-                blockSum[b] += x;
-                blockSq[b] += x * x;
-            }
-        }
+        // The last block of an odd number of blocks: the scalar path on its 8 columns.
+        RowScalar(c, n, p, pn, j, pw, colDx, colPdx, colDt, rowDy, rowPdy, rowDt, blockSum, blockSq);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
