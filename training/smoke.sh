@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training smoke run for CI: installs the Debian packages the pipeline needs when missing, then runs every stage
-# (data -> train -> evaluate -> export -> model card) on tiny data with a few steps, into a temporary folder.
+# (data with every source kind's generator -> recurrent detector training -> calibration -> evaluation with vqbench ->
+# export with golden vectors -> model card, and the enhancer) on tiny data with a few steps, into a temporary folder.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 need=()
@@ -12,9 +13,9 @@ fi
 work=$(mktemp -d /tmp/vqsmoke.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS
+/usr/bin/python3 -m unittest discover -s tests
 /usr/bin/python3 -m vqtrain.pipeline --smoke --work "$work"
-for kind in detector enhancer; do
-  m="$work/models/$kind/1.0.0"
+for m in "$work/models/detector/2.0.0" "$work/models/enhancer/1.0.0"; do
   for f in model.onnx manifest.json MODEL_CARD.md golden/cases.json; do
     [ -s "$m/$f" ] || { echo "smoke: missing $m/$f" >&2; exit 1; }
   done

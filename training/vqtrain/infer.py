@@ -31,14 +31,15 @@ def load_enhancer(path: Path) -> Enhancer:
     return m.eval()
 
 
-def detect_frames(model: Detector, luma: np.ndarray, stride: int = 8, chunk: int = 8):
-    """luma [T,H,W] uint8 of one stream -> severity [T], block probs [T,2,R,C] (previous frame = history)."""
+def detect_frames(model: Detector, luma: np.ndarray, stride: int = 8):
+    """luma [T,H,W] uint8 of one stream, detected in order as a stream (the previous frame and the recurrent state
+    are the history) -> severity [T], block probs [T,2,R,C]."""
     y = torch.from_numpy(np.stack([postprocess.pad_to(f, stride) for f in luma])).float().unsqueeze(1) / 255.0
-    prev = torch.cat([y[:1], y[:-1]])
+    state = Detector.zero_state(y[:1])
     sev, probs = [], []
     with torch.no_grad():
-        for i in range(0, len(y), chunk):
-            s, p = model(y[i:i + chunk], prev[i:i + chunk])
+        for t in range(len(y)):
+            s, p, state = model(y[t:t + 1], y[t - 1:t] if t else y[:1], state)
             sev.append(s[:, 0])
             probs.append(p)
     return torch.cat(sev).numpy(), torch.cat(probs).numpy()

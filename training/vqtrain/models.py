@@ -1,10 +1,11 @@
 """The two models. Both are small and fully convolutional, so any size whose sides are multiples of 8 runs.
 
-Detector: fixed per-8x8-block statistics of the frame and the previous frame (gradient profiles across each
-block, temporal difference profiles, mean and spread), then a small learned network on the block grid
-(depthwise-separable dilated convolutions plus a per-row context term, because slice loss damages whole
-macroblock rows), a block head (sigmoid probabilities for compression / transmission) and a frame head
-(severity from pooled features and pooled block probabilities).
+Detector (2.x): fixed per-8x8-block statistics of the frame and the previous frame (gradient profiles across each
+block, temporal difference profiles, mean and spread), a learned embedding of each block's luma with a 2-px ring of
+its neighbours, and a recurrent per-block state from the previous frame of the stream; then a small learned network
+on the block grid (depthwise-separable dilated convolutions plus a per-row context term, because slice loss damages
+whole macroblock rows), a block head (sigmoid probabilities for compression / transmission), a state head and a
+frame head (severity from pooled features and pooled block probabilities).
 
 Enhancer: a residual CNN on luma with two fixed channels that mark the 8-px block grid, so the network knows
 where block boundaries are (tiles are aligned to the 8-px grid by the caller).
@@ -68,21 +69,46 @@ class DSBlock(nn.Module):
         return h + F.relu(self.pw(F.relu(self.dw(h))))
 
 
+STATE = 8       # recurrent state channels per block (detector >= 2.0)
+PATCH = 12      # learned luma front end: a 12x12 window around each 8x8 block (2 px of each neighbour), stride 8
+
+
 class Detector(nn.Module):
-    def __init__(self, ch: int = 32, dilations: tuple[int, ...] = (1, 2, 4, 1)):
+    """Detector 2.x: sees pixels and time.
+
+    Per 8x8 block it combines (1) the fixed block statistics `block_features` of the frame and the previous frame,
+    (2) a learned embedding of the block's own luma and a 2-px ring of its neighbours (a strided 12x12 convolution,
+    so it sees both sides of every block edge: a content edge on the grid looks different from a coding step), and
+    (3) a recurrent state carried from the previous frame of the stream, so damage that persists for many frames
+    (errors propagating until the next IDR) is still recognised after its onset. Then depthwise-dilated block-grid
+    convolutions with a per-row context term (slice loss damages whole macroblock rows), a block head (compression
+    / transmission probabilities), a state head (tanh, the next frame's state) and a frame head (severity from
+    pooled features and block probabilities)."""
+
+    def __init__(self, ch: int = 32, patch_ch: int = 16, dilations: tuple[int, ...] = (1, 2, 4, 1)):
         super().__init__()
         self.register_buffer("f_mean", torch.zeros(1, N_FEATURES, 1, 1))
         self.register_buffer("f_std", torch.ones(1, N_FEATURES, 1, 1))
-        self.stem = nn.Conv2d(N_FEATURES, ch, 1)
+        self.patch = nn.Conv2d(1, patch_ch, PATCH, stride=BLK, padding=(PATCH - BLK) // 2)
+        self.stem = nn.Conv2d(N_FEATURES + patch_ch + STATE, ch, 1)
         self.body = nn.ModuleList([DSBlock(ch, d) for d in dilations])
         self.row = nn.Conv2d(ch, ch, 1)       # per-row context (applied to the row mean, so nearly free)
         self.mid = DSBlock(ch, 1)
         self.head = nn.Conv2d(ch, 2, 1)
+        self.state = nn.Conv2d(ch, STATE, 1)
         self.sev = nn.Sequential(nn.Linear(2 * ch + 6, 32), nn.ReLU(), nn.Linear(32, 1))
 
-    def from_features(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Block features [N,50,R,C] -> (severity logit [N,1], block logits [N,2,R,C])."""
-        h = F.relu(self.stem((f - self.f_mean) / self.f_std))
+    def embed(self, luma: torch.Tensor, padding: int = (PATCH - BLK) // 2) -> torch.Tensor:
+        """Learned front end: luma [N,1,H,W] (Y/255) -> [N,patch_ch,H/8,W/8]. Outside the frame the window sees
+        mid-grey (zero padding of luma - 0.5); training passes windows already padded and `padding` 0."""
+        if padding == self.patch.padding[0]:
+            return F.relu(self.patch(luma - 0.5))
+        return F.relu(F.conv2d(luma - 0.5, self.patch.weight, self.patch.bias, stride=BLK, padding=padding))
+
+    def step(self, f: torch.Tensor, p: torch.Tensor, state: torch.Tensor):
+        """Block features [N,50,R,C], luma embedding `embed(luma)` [N,patch_ch,R,C], state [N,STATE,R,C] ->
+        (severity logit [N,1], block logits [N,2,R,C], next state [N,STATE,R,C])."""
+        h = F.relu(self.stem(torch.cat([(f - self.f_mean) / self.f_std, p, state], 1)))
         for blk in self.body:
             h = blk(h)
         h = h + F.relu(self.row(h.mean(3, keepdim=True)))
@@ -91,25 +117,32 @@ class Detector(nn.Module):
         pr = torch.sigmoid(logits)
         g = torch.cat([h.mean((2, 3)), h.amax((2, 3)), pr.mean((2, 3)), pr.amax((2, 3)),
                        (pr > 0.5).float().mean((2, 3))], 1)
-        return self.sev(g), logits
+        return self.sev(g), logits, torch.tanh(self.state(h))
 
-    def forward(self, luma: torch.Tensor, prev_luma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s, logits = self.from_features(block_features(luma, prev_luma))
-        return torch.sigmoid(s), torch.sigmoid(logits)
+    @staticmethod
+    def zero_state(luma: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = luma.shape
+        return luma.new_zeros(n, STATE, h // BLK, w // BLK)
+
+    def forward(self, luma: torch.Tensor, prev_luma: torch.Tensor, state: torch.Tensor):
+        """The whole graph from luma planes (full.onnx): -> (severity, block probabilities, next state)."""
+        s, logits, st = self.step(block_features(luma, prev_luma), self.embed(luma), state)
+        return torch.sigmoid(s), torch.sigmoid(logits), st
 
 
 class DetectorHead(nn.Module):
-    """The detector after its fixed block statistics: features [N,50,R,C] -> (severity, block probabilities).
-    This is the graph the services run (model.onnx since 1.1.0): they compute `block_features` themselves in one
-    pass over the 8-bit planes (C# BlockFeatures), which ONNX Runtime's CPU kernels cannot match op by op."""
+    """The detector after its fixed block statistics: (features [N,50,R,C], luma, state) -> (severity, block
+    probabilities, next state). This is the graph the services run (model.onnx): they compute `block_features`
+    themselves in one pass over the 8-bit planes (C# BlockFeatures), which ONNX Runtime's CPU kernels cannot match
+    op by op."""
 
     def __init__(self, det: Detector):
         super().__init__()
         self.det = det
 
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s, logits = self.det.from_features(features)
-        return torch.sigmoid(s), torch.sigmoid(logits)
+    def forward(self, features: torch.Tensor, luma: torch.Tensor, state: torch.Tensor):
+        s, logits, st = self.det.step(features, self.det.embed(luma), state)
+        return torch.sigmoid(s), torch.sigmoid(logits), st
 
 
 def grid_channels(x: torch.Tensor) -> torch.Tensor:
