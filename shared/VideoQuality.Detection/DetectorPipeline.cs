@@ -21,6 +21,7 @@ public sealed partial class DetectorPipeline : IDisposable
     private readonly DetectorPostprocessor _post;
     private readonly int _severityIndex;
     private readonly int _probsIndex;
+    private readonly int _stateIndex;
     private readonly DetectorInputs _inputs;
 
     /// <summary>Wraps an existing session of a detector model.</summary>
@@ -33,6 +34,7 @@ public sealed partial class DetectorPipeline : IDisposable
 
         _severityIndex = IndexOf(session.OutputNames, "severity", session.Package.ModelPath);
         _probsIndex = IndexOf(session.OutputNames, "block_probs", session.Package.ModelPath);
+        _stateIndex = _inputs == DetectorInputs.Recurrent ? IndexOf(session.OutputNames, "next_state", session.Package.ModelPath) : -1;
         _post = new DetectorPostprocessor(m.Postprocess ?? new PostprocessSpec(), m.Block);
         Model = new DetectorModelInfo(m.Name, m.Version, session.Provider, m.Sha256.ToLowerInvariant());
     }
@@ -48,6 +50,11 @@ public sealed partial class DetectorPipeline : IDisposable
 
     /// <summary>The post-processing thresholds.</summary>
     public PostprocessSpec Postprocess => _post.Spec;
+
+    /// <summary>Whether the model carries a per-stream state from frame to frame (detector 2.x): frames of a
+    /// <see cref="DetectionStream"/> then see everything the stream showed before, calls without a stream start
+    /// from a zero state.</summary>
+    public bool IsRecurrent => _inputs == DetectorInputs.Recurrent;
 
     /// <summary>The underlying session.</summary>
     public OrtModelSession Session => _session;
@@ -178,6 +185,18 @@ public sealed partial class DetectorPipeline : IDisposable
         return RunCore(run, luma, previousLuma, null, 0, 0);
     }
 
+    /// <summary>A recurrent model on luma planes with an explicit state input (golden-vector tests); returns the
+    /// model's next state too.</summary>
+    internal DetectionResult DetectLuma(PlaneView luma, PlaneView? previousLuma, float[] state, out float[] nextState)
+    {
+        FrameLimits.CheckSize(luma.Width, luma.Height);
+        using var run = _session.Acquire();
+        var binding = new StateBinding { Given = state, Capture = true };
+        var result = Finish(run, Prepare(run, luma, previousLuma, null, 0, 0) with { State = binding });
+        nextState = binding.Next ?? throw new InvalidOperationException("the model is not recurrent");
+        return result;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -209,7 +228,8 @@ public sealed partial class DetectorPipeline : IDisposable
             (context, hasContext) = (luma, false);
         }
 
-        if (_inputs == DetectorInputs.Features)
+        StateBinding? state = null;
+        if (_inputs is DetectorInputs.Features or DetectorInputs.Recurrent)
         {
             ReadOnlySpan<long> shape = [1, BlockFeatures.Channels, ph / BlockFeatures.Block, pw / BlockFeatures.Block];
             BlockFeatures.Compute(luma, context, pw, ph, run.Input(0, shape));
@@ -221,13 +241,23 @@ public sealed partial class DetectorPipeline : IDisposable
             LumaTensor.Write(context, run.Input(1, shape), pw, ph);
         }
 
+        if (_inputs == DetectorInputs.Recurrent)
+        {
+            LumaTensor.Write(luma, run.Input(1, [1, 1, ph, pw]), pw, ph);
+            state = new StateBinding { Stream = stream };
+        }
+
         if (stream is not null)
         {
             stream.Remember(luma);
             stream.FramesDetected++;
+            if (state is not null)
+            {
+                state.Predecessor = stream.ChainNext(out state.Done);
+            }
         }
 
-        return new Prepared(w, h, hasContext, decodeUs, waitUs, Micros(t0));
+        return new Prepared(w, h, hasContext, decodeUs, waitUs, Micros(t0)) { State = state };
     }
 
     /// <summary>Runs the model on prepared inputs and post-processes.</summary>
@@ -238,7 +268,15 @@ public sealed partial class DetectorPipeline : IDisposable
         using (InferenceTelemetry.StartStage("run", Model.Name))
         {
             t1 = Stopwatch.GetTimestamp();
-            run.Run();
+            if (p.State is { } st)
+            {
+                RunRecurrent(run, st, h, w);
+            }
+            else
+            {
+                run.Run();
+            }
+
             t2 = Stopwatch.GetTimestamp();
         }
 
@@ -271,6 +309,47 @@ public sealed partial class DetectorPipeline : IDisposable
             Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
             Model = Model,
         };
+    }
+
+    /// <summary>
+    /// A recurrent run: waits until the stream's previous frame has stored its state (frames of one stream may have
+    /// been prepared ahead), feeds that state (zeros without a stream or after a reset), runs, and stores the next
+    /// state for the stream's next frame. The completion is signalled even when the run fails, so later frames of
+    /// the stream do not wait forever.
+    /// </summary>
+    private void RunRecurrent(InferenceRun run, StateBinding st, int height, int width)
+    {
+        try
+        {
+            st.Predecessor.Wait();
+            int rows = LumaTensor.PadTo(height, Stride) / BlockFeatures.Block, cols = LumaTensor.PadTo(width, Stride) / BlockFeatures.Block;
+            var input = run.Input(2, [1, _session.Manifest.Recurrent?.Channels ?? 0, rows, cols]);
+            if (st.Given is { } given)
+            {
+                given.AsSpan().CopyTo(input);
+            }
+            else if (st.Stream is null || !st.Stream.ReadState(input))
+            {
+                input.Clear();
+            }
+
+            run.Run();
+            var next = run.Output(_stateIndex);
+            if (next.Length != input.Length)
+            {
+                throw new InvalidOperationException($"next_state has {next.Length} values, the state input {input.Length}");
+            }
+
+            st.Stream?.StoreState(next);
+            if (st.Capture)
+            {
+                st.Next = next.ToArray();
+            }
+        }
+        finally
+        {
+            st.Done?.TrySetResult();
+        }
     }
 
     /// <summary>Validates and decodes a frame to luma (span "decode").</summary>
@@ -309,18 +388,23 @@ public sealed partial class DetectorPipeline : IDisposable
         throw new ModelLoadException($"{model}: detector output '{name}' missing (outputs: {string.Join(", ", names)})");
     }
 
-    /// <summary>What the model takes: block features (model.onnx since detector 1.1.0) or luma planes (1.0.0, full graphs).</summary>
+    private static void CheckFeatures(OrtModelSession session)
+    {
+        string? definition = session.Manifest.Features?.Name is { } n ? $"{n}/{session.Manifest.Features.Version}" : null;
+        if (definition != BlockFeatures.Definition || session.Manifest.Features!.Channels != BlockFeatures.Channels)
+        {
+            throw new ModelLoadException($"{session.Package.ModelPath}: the model takes features '{definition ?? "(unspecified)"}', this build computes '{BlockFeatures.Definition}' ({BlockFeatures.Channels} channels)");
+        }
+    }
+
+    /// <summary>What the model takes: block features, luma and a recurrent state (2.x), block features (1.1.x) or luma
+    /// planes (1.0.0, full graphs).</summary>
     private static DetectorInputs DetectorInputsOf(OrtModelSession session)
     {
         var names = session.InputNames;
         if (names is ["features"])
         {
-            string? definition = session.Manifest.Features?.Name is { } n ? $"{n}/{session.Manifest.Features.Version}" : null;
-            if (definition != BlockFeatures.Definition || session.Manifest.Features!.Channels != BlockFeatures.Channels)
-            {
-                throw new ModelLoadException($"{session.Package.ModelPath}: the model takes features '{definition ?? "(unspecified)"}', this build computes '{BlockFeatures.Definition}' ({BlockFeatures.Channels} channels)");
-            }
-
+            CheckFeatures(session);
             return DetectorInputs.Features;
         }
 
@@ -329,16 +413,47 @@ public sealed partial class DetectorPipeline : IDisposable
             return DetectorInputs.Planes;
         }
 
-        throw new ModelLoadException($"{session.Package.ModelPath}: a detector takes (features) or (luma, prev_luma), the manifest lists ({string.Join(", ", names)})");
+        if (names is ["features", "luma", "state"])
+        {
+            CheckFeatures(session);
+            if (session.Manifest.Recurrent is not { Channels: > 0 })
+            {
+                throw new ModelLoadException($"{session.Package.ModelPath}: a recurrent detector's manifest must give recurrent.channels");
+            }
+
+            return DetectorInputs.Recurrent;
+        }
+
+        throw new ModelLoadException($"{session.Package.ModelPath}: a detector takes (features), (features, luma, state) or (luma, prev_luma), the manifest lists ({string.Join(", ", names)})");
     }
 
     private enum DetectorInputs
     {
         Planes,
         Features,
+        Recurrent,
     }
 
-    internal readonly record struct Prepared(int Width, int Height, bool HasContext, long DecodeUs, long WaitUs, long PreprocessUs);
+    internal readonly record struct Prepared(int Width, int Height, bool HasContext, long DecodeUs, long WaitUs, long PreprocessUs)
+    {
+        public StateBinding? State { get; init; }
+    }
+
+    /// <summary>Where a recurrent run's state comes from and goes to.</summary>
+    internal sealed class StateBinding
+    {
+        public DetectionStream? Stream { get; init; }
+
+        public Task Predecessor { get; set; } = Task.CompletedTask;
+
+        public TaskCompletionSource? Done;
+
+        public float[]? Given { get; init; }
+
+        public bool Capture { get; init; }
+
+        public float[]? Next { get; set; }
+    }
 
     /// <summary>A frame whose model inputs are prepared and which holds a run slot until <see cref="Run"/> or dispose.</summary>
     public sealed class PendingDetection : IDisposable
@@ -378,6 +493,7 @@ public sealed partial class DetectorPipeline : IDisposable
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
             {
+                _prepared.State?.Done?.TrySetResult();
                 _run.Dispose();
             }
         }

@@ -45,6 +45,9 @@ public sealed record ModelManifest
     /// <summary>Pixels of context around a tile (enhancer).</summary>
     [JsonPropertyName("context_margin")] public int ContextMargin { get; init; }
 
+    /// <summary>The per-stream state a recurrent detector carries from frame to frame (detector 2.0.0 and later).</summary>
+    [JsonPropertyName("recurrent")] public RecurrentSpec? Recurrent { get; init; }
+
     /// <summary>Parses a manifest; throws <see cref="ModelLoadException"/> when it is malformed.</summary>
     public static ModelManifest Parse(string json, string source)
     {
@@ -87,6 +90,20 @@ public sealed record FeatureSpec
     [JsonPropertyName("version")] public int Version { get; init; }
 
     /// <summary>Channels of the feature tensor.</summary>
+    [JsonPropertyName("channels")] public int Channels { get; init; }
+}
+
+/// <summary>A recurrent model's state: input <c>state</c> [N, channels, H/8, W/8], output <c>next_state</c> of the same
+/// shape; zeros for a stream's first frame (docs/MODEL_CONTRACT.md).</summary>
+public sealed record RecurrentSpec
+{
+    /// <summary>State input name.</summary>
+    [JsonPropertyName("input")] public string Input { get; init; } = "state";
+
+    /// <summary>Next-state output name.</summary>
+    [JsonPropertyName("output")] public string Output { get; init; } = "next_state";
+
+    /// <summary>State channels per block.</summary>
     [JsonPropertyName("channels")] public int Channels { get; init; }
 }
 

@@ -54,16 +54,58 @@ public class PipelineTests
         Assert.False(r0.HasTemporalContext);
         Assert.True(r1.HasTemporalContext);
 
-        // The stream result equals the unary call with the explicit previous frame, and differs from no history.
+        // Without a recurrent state the stream result equals the unary call with the explicit previous frame; a
+        // recurrent detector's stream also carries the state of frame 0, which a unary call does not have. Either way
+        // the result differs from no history, and a second stream shown the same frames gives the same result.
         var unary = p.Detect(f1, f0);
-        Assert.Equal(unary.Severity, r1.Severity);
-        Assert.Equal(unary.BlockProbabilities, r1.BlockProbabilities);
+        if (p.IsRecurrent)
+        {
+            Assert.NotEqual(unary.BlockProbabilities, r1.BlockProbabilities);
+        }
+        else
+        {
+            Assert.Equal(unary.Severity, r1.Severity);
+            Assert.Equal(unary.BlockProbabilities, r1.BlockProbabilities);
+        }
+
         var noHistory = p.Detect(f1);
         Assert.NotEqual(noHistory.BlockProbabilities, r1.BlockProbabilities);
+        var again = p.CreateStream("again");
+        p.Detect(again, f0);
+        Assert.Equal(r1.BlockProbabilities, p.Detect(again, f1).BlockProbabilities);
 
         var r2 = p.Detect(stream, RawFrame.Gray8(32, 16, Frames.BlockyLuma(32, 16)));
         Assert.False(r2.HasTemporalContext);
         Assert.Equal(3, stream.FramesDetected);
+    }
+
+    [Fact]
+    public async Task Frames_prepared_ahead_and_run_in_any_order_give_the_sequential_results()
+    {
+        // The Detector service prepares several frames of a stream before running them (BeginAsync) and runs them
+        // on any thread. A recurrent model's frame must still see the state its predecessor left: run the prepared
+        // frames last-first on separate threads and compare with one-at-a-time detection on another stream.
+        const int n = 4;
+        using var p = VideoQuality.Detection.DetectorPipeline.Load(TestModels.Root, inference: TestModels.CpuOptions(maxConcurrency: n));
+        var frames = Enumerable.Range(0, n).Select(i => RawFrame.Gray8(96, 64, Frames.BlockyLuma(96, 64, seed: i))).ToList();
+        var sequential = p.CreateStream("sequential");
+        var expected = frames.Select(f => p.Detect(sequential, f)).ToList();
+
+        var ahead = p.CreateStream("ahead");
+        var pending = new List<VideoQuality.Detection.DetectorPipeline.PendingDetection>();
+        foreach (var f in frames)
+        {
+            pending.Add(await p.BeginAsync(ahead, f));
+        }
+
+        var runs = Enumerable.Range(0, n).Reverse().Select(i => Task.Run(pending[i].Run)).ToList();
+        runs.Reverse();
+        var got = await Task.WhenAll(runs);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(expected[i].Severity, got[i].Severity);
+            Assert.Equal(expected[i].BlockProbabilities, got[i].BlockProbabilities);
+        }
     }
 
     [Fact]

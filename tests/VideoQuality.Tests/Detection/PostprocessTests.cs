@@ -73,6 +73,28 @@ public class LumaTensorTests
         Assert.Equal(368, LumaTensor.PadTo(360, 16));
         Assert.Equal(360, LumaTensor.PadTo(360, 8));
     }
+
+    [Fact]
+    public void Every_value_matches_the_training_sides_uint8_over_255_on_the_vectorised_path_and_the_tail()
+    {
+        // 256 values in a 37-pixel-wide plane: 32 pixels per row go through the 16-wide path, 5 through the tail.
+        const int w = 37, h = 7;
+        var data = new byte[w * h];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)(i % 256);
+        }
+
+        var dst = new float[40 * 8];
+        LumaTensor.Write(PlaneView.Packed(data, w, h), dst, 40, 8);
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                Assert.Equal((float)(data[(y * w) + x] / 255.0), dst[(y * 40) + x]);
+            }
+        }
+    }
 }
 
 public class VqbenchLineTests
