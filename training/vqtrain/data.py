@@ -266,7 +266,8 @@ def make(work: Path, smoke: bool, only: list[str] | None = None, jobs: int = 2, 
         if only and name not in only:
             continue
         corpus.build(d, js, seed=hash_seed(name), workers=jobs)
-        if name in PRUNE and not keep_references:
+        # The enhancer trains on src/ref pairs: the smoke run (which trains it) and --keep-references keep them.
+        if name in PRUNE and not keep_references and not smoke:
             prune(d)
     (work / "split.json").write_text(json.dumps({k: [p.split("/x/", 1)[1] for p in v] for k, v in sets.items()}, indent=1))
     return out

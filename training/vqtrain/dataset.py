@@ -38,9 +38,9 @@ def manifest(data: Path) -> dict:
 
 def load_clips(data: Path, variants: set[str] | None = None, with_reference: bool = False, limit: int | None = None):
     vq = bench.module()
-    for c in manifest(data)["clips"][:limit]:
-        if variants and c["variant"] not in variants:
-            continue
+    """The clips of `variants` (all when None), the first `limit` of them."""
+    clips = [c for c in manifest(data)["clips"] if not variants or c["variant"] in variants]
+    for c in clips[:limit]:
         g = np.load(data / c["gt"])
         ref = vq.load_luma(str(data / c["reference"])) if with_reference else None
         yield Clip(c["clip"], c["variant"], c["sid"], vq.load_luma(str(data / c["dist"])), ref,

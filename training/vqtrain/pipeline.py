@@ -68,7 +68,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(2)
     t0 = time.time()
-    sets = data.make(a.work, a.smoke, jobs=a.jobs)
+    sets = data.make(a.work, a.smoke, jobs=a.jobs, keep_references=a.enhancer_minutes > 0)
     ck, cache = a.work / "checkpoints", a.work / "cache"
     det_min = 0.15 if a.smoke else a.det_minutes
     # phase 1: the first training recipe, from scratch: a 180-minute cosine schedule stopped after 81 minutes (how
