@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--det-minutes", type=float, default=180, help="phase 1: the first training recipe, from scratch")
     ap.add_argument("--det-stop-minutes", type=float, default=81, help="phase 1 stops after this many minutes")
-    ap.add_argument("--finetune-minutes", type=float, default=90, help="phase 2: both training recipes (0: skip)")
+    ap.add_argument("--finetune-minutes", type=float, default=45, help="phase 2: both training recipes (0: skip); 2.0.0: 45")
     ap.add_argument("--finetune-lr", type=float, default=1e-3)
     ap.add_argument("--enhancer-minutes", type=float, default=0, help="also retrain the enhancer (0: keep the shipped one)")
     ap.add_argument("--far", type=float, default=0.005, help="false-alarm target on the calibration split")
