@@ -10,7 +10,11 @@ import { execFileSync } from "node:child_process";
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), "../.."));
 const repo = path.join(root, "deploy/triton/models");
 const CONTRACT = {
-  "vq-detector": { kind: "detector", inputs: { luma: 3, prev_luma: 3 }, outputs: { severity: 1, block_probs: 3 } },
+  "vq-detector": {
+    kind: "detector",
+    inputs: { luma: 3, prev_luma: 3, state: 3 },
+    outputs: { severity: 1, block_probs: 3, next_state: 3 },
+  },
   "vq-enhancer": { kind: "enhancer", inputs: { luma: 3, grid: 3 }, outputs: { restored: 3 } },
 };
 let problems = 0;

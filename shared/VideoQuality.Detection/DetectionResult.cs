@@ -27,8 +27,12 @@ public sealed class DetectionResult
     /// <summary>Frame height in pixels.</summary>
     public required int Height { get; init; }
 
-    /// <summary>Model severity in [0,1].</summary>
+    /// <summary>Frame severity in [0,1]: the model's, raised by the mask's share of blocks where the model's
+    /// post-processing says so (<see cref="DetectorPostprocessor.Fuse"/>).</summary>
     public required float Severity { get; init; }
+
+    /// <summary>The model's own severity output (what the golden vectors pin).</summary>
+    public required float ModelSeverity { get; init; }
 
     /// <summary>Frame class.</summary>
     public required FrameClass Class { get; init; }

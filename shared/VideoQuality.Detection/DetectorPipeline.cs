@@ -282,7 +282,7 @@ public sealed partial class DetectorPipeline : IDisposable
 
         using var postSpan = InferenceTelemetry.StartStage("postprocess", Model.Name);
 
-        float severity = run.Output(_severityIndex)[0];
+        float modelSeverity = run.Output(_severityIndex)[0];
         var probsShape = run.OutputShape(_probsIndex);
         if (probsShape.Length != 4 || probsShape[1] != 2)
         {
@@ -290,7 +290,7 @@ public sealed partial class DetectorPipeline : IDisposable
         }
 
         int rows = (h + block - 1) / block, cols = (w + block - 1) / block;
-        var (cls, union, comp, trans, probs) = _post.Apply(severity, run.Output(_probsIndex), (int)probsShape[2], (int)probsShape[3], rows, cols);
+        var (severity, cls, union, comp, trans, probs) = _post.Apply(modelSeverity, run.Output(_probsIndex), (int)probsShape[2], (int)probsShape[3], rows, cols);
         var regions = RegionMerger.Merge(union, trans, probs, w, h);
         long t3 = Stopwatch.GetTimestamp();
 
@@ -299,6 +299,7 @@ public sealed partial class DetectorPipeline : IDisposable
             Width = w,
             Height = h,
             Severity = severity,
+            ModelSeverity = modelSeverity,
             Class = cls,
             Mask = union,
             CompressionMask = comp,

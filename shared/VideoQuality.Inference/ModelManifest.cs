@@ -76,6 +76,11 @@ public sealed record ModelManifest
             throw new ModelLoadException($"{source}: stride and block must be positive");
         }
 
+        if (m.Postprocess?.BlockFractionAlarm is { } f && !(f > 0 && f <= 1))
+        {
+            throw new ModelLoadException($"{source}: postprocess.block_fraction_alarm must be in (0, 1], got {f}");
+        }
+
         return m;
     }
 }
@@ -128,4 +133,8 @@ public sealed record PostprocessSpec
 
     /// <summary>Minimum share of transmission blocks for the transmission class.</summary>
     [JsonPropertyName("transmission_min_fraction")] public double TransmissionMinFraction { get; init; } = 0.002;
+
+    /// <summary>Share of a frame's blocks in the mask from which the frame is flagged whatever the model's severity
+    /// (severity = max(model severity, the share mapped so that this share is 0.5)); null: the model's severity.</summary>
+    [JsonPropertyName("block_fraction_alarm")] public double? BlockFractionAlarm { get; init; }
 }

@@ -8,7 +8,9 @@ The severity offset b is added to the severity logit inside the exported graph (
 offset with the highest recall whose false-alarm rate on the calibration split's clean frames is at most `--far`
 at the 0.5 alarm threshold. Then the compression and transmission mask thresholds and the transmission share that
 makes a frame "transmission" are chosen for 3-way class accuracy + block F1 + half the share of transmission frames
-classified transmission.
+classified transmission. Last, the offset and the block-fraction alarm (a frame whose mask covers that share of its
+blocks is flagged whatever the frame head says; `postprocess.fuse`) are chosen together: the highest recall at
+false alarms <= `--far` (`fusion_search`).
 """
 from __future__ import annotations
 
@@ -22,7 +24,35 @@ import torch
 from . import framecache
 from .dataset import frame_labels
 from .infer import load_detector
+from .postprocess import fuse_array
 from .train_detector import run_clip
+
+OFFSETS = np.round(np.arange(-4.0, 2.01, 0.05), 2)
+# Block-fraction alarms tried (None: the frame head alone).
+ALARMS = (None, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+
+
+def fusion_search(z: np.ndarray, frac: np.ndarray, neg: np.ndarray, pos: np.ndarray, far: float) -> dict:
+    """Severity offset b and block-fraction alarm f0 with the highest recall at FAR <= far on frames with base
+    severity logits z and mask shares frac; with each alarm's best point (the curve)."""
+    best, curve = None, []
+    for f0 in ALARMS:
+        top = None
+        for b in OFFSETS:
+            sev = fuse_array(1 / (1 + np.exp(-(z + b))), frac, f0)
+            f_, r_ = float((sev[neg] >= 0.5).mean()), float((sev[pos] >= 0.5).mean())
+            if f_ <= far and (top is None or r_ > top[2] + 1e-9):
+                top = (float(b), f_, r_)
+        if top:
+            curve.append({"block_fraction_alarm": f0, "severity_logit_offset": top[0], "far": round(top[1], 5),
+                          "recall": round(top[2], 4)})
+            if best is None or top[2] > best[2][2] + 1e-9:
+                best = (f0, top[0], top)
+    if best is None:
+        raise SystemExit("no offset and block-fraction alarm reach FAR <= %g on the calibration split" % far)
+    f0, b, (_, f_, r_) = best
+    return {"severity_logit_offset": round(b, 3), "block_fraction_alarm": f0, "calib_far": round(f_, 5),
+            "calib_recall": round(r_, 4), "by_alarm": curve}
 
 
 def collect(model, clips: list[framecache.Clip]):
@@ -46,7 +76,7 @@ def calibrate(model, clips: list[framecache.Clip], far: float) -> dict:
     keep = ~border
     neg, pos = keep & (cls == 0), keep & (cls > 0)
     best_b, best, curve = 0.0, None, []
-    for b in np.arange(-4.0, 2.01, 0.05):
+    for b in OFFSETS:
         sev = 1 / (1 + np.exp(-(zc + b)))
         f_, r_ = (sev[neg] >= 0.5).mean(), (sev[pos] >= 0.5).mean()
         curve.append((round(float(b), 2), round(float(f_), 5), round(float(r_), 4)))
@@ -73,12 +103,21 @@ def calibrate(model, clips: list[framecache.Clip], far: float) -> dict:
                 tt = (pc[cls == 2] == 2).mean() if (cls == 2).any() else 0.0
                 res.append((acc + f1 + 0.5 * tt, t0, t1, tf, acc, f1, tt))
     score, t0, t1, tf, acc, f1, tt = max(res)
-    return {"severity_logit_offset": round(best_b, 3), "calib_far": round(float(best[0]), 5),
-            "calib_recall": round(float(best[1]), 4), "far_target": far,
-            "postprocess": {"severity_threshold": 0.5, "mask_threshold": [t0, t1], "transmission_min_fraction": tf},
+    frac = np.concatenate([((p[:, 0] >= t0) | (p[:, 1] >= t1)).mean((1, 2)) for p in probs])
+    tshare = np.concatenate([(p[:, 1] >= t1).mean((1, 2)) for p in probs])
+    fus = fusion_search(zc, frac, neg, pos, far)
+    sev = fuse_array(1 / (1 + np.exp(-(zc + fus["severity_logit_offset"]))), frac, fus["block_fraction_alarm"])
+    pc = classify(sev, tshare, tf)
+    acc = (pc[keep] == cls[keep]).mean()
+    tt = (pc[cls == 2] == 2).mean() if (cls == 2).any() else 0.0
+    pp = {"severity_threshold": 0.5, "mask_threshold": [t0, t1], "transmission_min_fraction": tf}
+    if fus["block_fraction_alarm"] is not None:
+        pp["block_fraction_alarm"] = fus["block_fraction_alarm"]
+    return {"severity_logit_offset": fus["severity_logit_offset"], "calib_far": fus["calib_far"],
+            "calib_recall": fus["calib_recall"], "far_target": far, "postprocess": pp,
             "calib_class_accuracy": round(float(acc), 4), "calib_block_f1": round(float(f1), 4),
             "calib_trans_as_trans": round(float(tt), 4), "frames": int(len(zc)), "clips": len(clips),
-            "far_recall_by_offset": [c for c in curve if c[1] <= 0.05]}
+            "far_recall_by_offset": [c for c in curve if c[1] <= 0.05], "by_alarm": fus["by_alarm"]}
 
 
 def apply(checkpoint: Path, calib: dict, out: Path) -> None:

@@ -20,8 +20,18 @@ from .models import Detector, Enhancer
 
 
 def load_detector(path: Path) -> Detector:
+    """A detector from a training checkpoint (.pt), or from an exported model: its folder or its full.onnx, whose
+    initializers are the PyTorch state dict (so a shipped model is evaluated without its training checkpoint)."""
     m = Detector()
-    m.load_state_dict(torch.load(path)["state"])
+    path = Path(path)
+    if path.is_dir() or path.suffix == ".onnx":
+        import onnx
+        from onnx import numpy_helper
+        g = onnx.load(str(path / "full.onnx" if path.is_dir() else path)).graph
+        init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
+        m.load_state_dict({k: init[k] for k in m.state_dict()})
+    else:
+        m.load_state_dict(torch.load(path)["state"])
     return m.eval()
 
 

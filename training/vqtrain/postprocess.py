@@ -19,12 +19,30 @@ def mask_hex(mask: np.ndarray) -> str:
     return np.packbits(mask.astype(bool).ravel()).tobytes().hex()
 
 
+def fuse(severity: float, fraction: float, alarm: float | None) -> float:
+    """Frame severity from the model's severity and the mask's share of blocks (postprocess "block_fraction_alarm"
+    f0): max(severity, q), q = 0.5 * frac / f0 below f0, 0.5 + 0.5 * (frac - f0) / (1 - f0) from f0 on."""
+    if alarm is None:
+        return severity
+    q = 0.5 * fraction / alarm if fraction < alarm else 0.5 + 0.5 * (fraction - alarm) / max(1e-9, 1 - alarm)
+    return max(severity, min(1.0, q))
+
+
+def fuse_array(sev: np.ndarray, frac: np.ndarray, alarm: float | None) -> np.ndarray:
+    """fuse() over arrays of frames."""
+    if alarm is None:
+        return sev
+    q = np.where(frac < alarm, 0.5 * frac / alarm, 0.5 + 0.5 * (frac - alarm) / max(1e-9, 1 - alarm))
+    return np.maximum(sev, np.minimum(1.0, q))
+
+
 def frame_result(frame: int, severity: float, probs: np.ndarray, height: int, width: int, pp: dict = DEFAULT) -> dict:
     """probs [2,R',C'] (padded grid) -> vqbench prediction line as a dict."""
     rows, cols = -(-height // 8), -(-width // 8)
     probs = probs[:, :rows, :cols]
     comp = probs[0] >= pp["mask_threshold"][0]
     trans = probs[1] >= pp["mask_threshold"][1]
+    severity = fuse(float(severity), float((comp | trans).mean()) if comp.size else 0.0, pp.get("block_fraction_alarm"))
     if severity < pp["severity_threshold"]:
         cls = "clean"
     elif trans.mean() >= pp["transmission_min_fraction"]:

@@ -17,15 +17,21 @@ public class GoldenVectorTests
 {
     private const double DefaultTolerance = 1e-4;
 
-    /// <summary>The shipped default (highest version under models/detector) and every candidate under
-    /// models/candidates/detector (models measured but not promoted, docs/BENCHMARKS.md).</summary>
+    /// <summary>The shipped default (highest version under models/detector), the older versions still in the
+    /// registry (a deployment can pin them) and every candidate under models/candidates/detector (models measured but
+    /// not promoted, docs/BENCHMARKS.md), as "registry root/version".</summary>
     public static TheoryData<string> Models()
     {
         var data = new TheoryData<string> { "default" };
-        var candidates = Path.Combine(TestModels.RepoRoot, "models", "candidates");
-        foreach (var v in ModelRegistry.ListVersions(candidates, "detector"))
+        var shipped = ModelRegistry.ListVersions(Path.Combine(TestModels.RepoRoot, "models"), "detector");
+        foreach (var v in shipped.Skip(1))
         {
-            data.Add("candidates/" + v);
+            data.Add("models/" + v);
+        }
+
+        foreach (var v in ModelRegistry.ListVersions(Path.Combine(TestModels.RepoRoot, "models", "candidates"), "detector"))
+        {
+            data.Add("models/candidates/" + v);
         }
 
         return data;
@@ -35,11 +41,10 @@ public class GoldenVectorTests
     [MemberData(nameof(Models))]
     public void Detector_reproduces_the_golden_vectors(string model)
     {
-        using var owned = model == "default" ? null
-            : DetectorPipeline.Load(Path.Combine(TestModels.RepoRoot, "models", "candidates"), model["candidates/".Length..], TestModels.CpuOptions(maxConcurrency: 2));
+        string root = Path.Combine(TestModels.RepoRoot, Path.GetDirectoryName(model)!), version = Path.GetFileName(model);
+        using var owned = model == "default" ? null : DetectorPipeline.Load(root, version, TestModels.CpuOptions(maxConcurrency: 2));
         var pipeline = owned ?? TestModels.Pipeline;
-        string dir = model == "default" ? TestModels.DetectorDirectory
-            : Path.Combine(TestModels.RepoRoot, "models", "candidates", "detector", model["candidates/".Length..]);
+        string dir = model == "default" ? TestModels.DetectorDirectory : Path.Combine(root, "detector", version);
         string golden = Path.Combine(dir, "golden");
         string casesPath = Path.Combine(golden, "cases.json");
         Assert.True(File.Exists(casesPath), $"golden vectors missing: {casesPath}");
@@ -90,7 +95,7 @@ public class GoldenVectorTests
         var post = pipeline.Postprocess;
         var outputs = c.GetProperty("outputs");
         var sev = ReadF32(golden, outputs.GetProperty("severity"));
-        Assert.True(Math.Abs(sev[0] - r.Severity) <= tol, $"{name}: severity {r.Severity} vs golden {sev[0]}");
+        Assert.True(Math.Abs(sev[0] - r.ModelSeverity) <= tol, $"{name}: severity {r.ModelSeverity} vs golden {sev[0]}");
         // Golden block_probs are the model's grid for the padded input; compare the frame's blocks.
         var bpSpec = outputs.GetProperty("block_probs");
         var bp = ReadF32(golden, bpSpec);

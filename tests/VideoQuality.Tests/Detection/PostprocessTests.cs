@@ -19,7 +19,7 @@ public class PostprocessTests
     [Fact]
     public void Below_severity_threshold_is_clean_even_with_flagged_blocks()
     {
-        var (cls, union, _, _, _) = Post.Apply(0.49f, Probs([0.9f, 0, 0, 0], [0.9f, 0.9f, 0, 0]), 2, 2, 2, 2);
+        var (_, cls, union, _, _, _) = Post.Apply(0.49f, Probs([0.9f, 0, 0, 0], [0.9f, 0.9f, 0, 0]), 2, 2, 2, 2);
         Assert.Equal(FrameClass.Clean, cls);
         Assert.Equal(2, union.Flagged);
     }
@@ -28,7 +28,7 @@ public class PostprocessTests
     public void Transmission_share_at_the_minimum_fraction_is_transmission()
     {
         // one of four blocks = 0.25 >= 0.25; thresholds are inclusive (>=).
-        var (cls, union, comp, trans, _) = Post.Apply(0.5f, Probs([0.5f, 0, 0, 0], [0, 0.6f, 0, 0]), 2, 2, 2, 2);
+        var (_, cls, union, comp, trans, _) = Post.Apply(0.5f, Probs([0.5f, 0, 0, 0], [0, 0.6f, 0, 0]), 2, 2, 2, 2);
         Assert.Equal(FrameClass.Transmission, cls);
         Assert.Equal((2, 1, 1), (union.Flagged, comp.Flagged, trans.Flagged));
     }
@@ -36,9 +36,27 @@ public class PostprocessTests
     [Fact]
     public void Transmission_below_the_per_channel_threshold_is_compression()
     {
-        var (cls, _, _, trans, _) = Post.Apply(0.9f, Probs([0.7f, 0, 0, 0], [0, 0.59f, 0, 0]), 2, 2, 2, 2);
+        var (_, cls, _, _, trans, _) = Post.Apply(0.9f, Probs([0.7f, 0, 0, 0], [0, 0.59f, 0, 0]), 2, 2, 2, 2);
         Assert.Equal(FrameClass.Compression, cls);
         Assert.Equal(0, trans.Flagged);
+    }
+
+    [Fact]
+    public void Block_fraction_alarm_raises_the_severity_of_a_frame_whose_mask_covers_that_share()
+    {
+        var fused = new DetectorPostprocessor(new PostprocessSpec { MaskThreshold = [0.5f, 0.6f], BlockFractionAlarm = 0.5 }, 8);
+        // two of four blocks flagged = 0.5 >= 0.5: severity 0.5 (flagged), compression.
+        var (sev, cls, union, _, _, _) = fused.Apply(0.1f, Probs([0.9f, 0.8f, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.5f, FrameClass.Compression, 2), (sev, cls, union.Flagged));
+        // one of four: q = 0.25 below the model's 0.3, which stays; clean.
+        (sev, cls, _, _, _, _) = fused.Apply(0.3f, Probs([0.9f, 0, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.3f, FrameClass.Clean), (sev, cls));
+        // all four: 1.0; the model's severity is never lowered.
+        Assert.Equal(1f, DetectorPostprocessor.Fuse(0.2f, 1.0, 0.5));
+        Assert.Equal(0.9f, DetectorPostprocessor.Fuse(0.9f, 0.0, 0.5));
+        // without the key the model's severity is the frame's, whatever the mask.
+        (sev, cls, _, _, _, _) = Post.Apply(0.1f, Probs([0.9f, 0.9f, 0.9f, 0.9f], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.1f, FrameClass.Clean), (sev, cls));
     }
 
     [Fact]
@@ -46,7 +64,7 @@ public class PostprocessTests
     {
         // model grid 2x3, frame grid 1x2.
         float[] p = [0.9f, 0.1f, 0.9f, 0.9f, 0.9f, 0.9f, 0, 0, 0, 0, 0, 0];
-        var (_, union, _, _, probs) = Post.Apply(0.9f, p, 2, 3, 1, 2);
+        var (_, _, union, _, _, probs) = Post.Apply(0.9f, p, 2, 3, 1, 2);
         Assert.Equal((1, 2, 1), (union.Rows, union.Cols, union.Flagged));
         Assert.Equal([0.9f, 0.1f, 0f, 0f], probs);
     }

@@ -41,7 +41,7 @@ public class EnhancerServiceTests
 
         Assert.Equal(DetectionSource.Remote, response.DetectionSource);
         Assert.Equal(7ul, response.Detection.Sequence);
-        Assert.Equal(0u, response.Detection.Mask.Flagged);
+        Assert.Equal(DamageClass.Clean, response.Detection.DamageClass);
         Assert.Equal(bytes, response.Frame.Data.ToByteArray());
         Assert.Equal(PixelFormat.I420, response.Frame.Format);
         Assert.Equal(("cam", 7ul), (response.Frame.StreamId, response.Frame.Sequence));
@@ -157,7 +157,7 @@ public class EnhancerServiceTests
         Assert.Equal(DetectionSource.LocalFallback, local.DetectionSource);
 
         // In-process detection reads every format too: a blocky PNG is detected locally and repaired as PNG.
-        var blocky = Frames.Encode(FormatRepairTests.BlockyRgb(), W, H, SkiaSharp.SKEncodedImageFormat.Png);
+        var blocky = Frames.Encode(Mpeg2Frame.PartlyDamaged(W, H, "rgb24", 3, W * 5 / 8), W, H, SkiaSharp.SKEncodedImageFormat.Png);
         var png = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = new Frame { Format = PixelFormat.Png, Data = ByteString.CopyFrom(blocky) } });
         Assert.Equal((DetectionSource.LocalFallback, PixelFormat.Png), (png.DetectionSource, png.Frame.Format));
         Assert.True(png.Repaired.ModelBlocks > 0, $"nothing repaired (class {png.Detection.DamageClass}, {png.Detection.Mask.Flagged} flagged)");

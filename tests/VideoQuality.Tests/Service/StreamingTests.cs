@@ -60,10 +60,18 @@ public class StreamingTests(DetectorServerFixture fixture)
             Assert.Equal(expected.Mask.Bits, responses[i].Mask.Bits.ToByteArray());
         }
 
-        // The stream's history is the previous frame: frame 5 equals a unary call with frame 4 as previous.
+        // A unary call with a previous frame is the stateless form of the same frame: exactly the in-process call with
+        // that previous frame. With a recurrent model (2.x) the stream's frame 5 also carries the state of frames 0-4,
+        // so it differs from the unary answer; with 1.x the stream's history is the previous frame alone.
         var unary = await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96, seed: 5, seq: 5), PreviousFrame = UnaryTests.I420Frame(160, 96, seed: 4) });
-        Assert.Equal(unary.Severity, responses[5].Severity);
-        Assert.Equal(unary.Mask.Bits, responses[5].Mask.Bits);
+        var stateless = TestModels.Pipeline.Detect(UnaryTests.I420Frame(160, 96, seed: 5).ToRawFrame(), UnaryTests.I420Frame(160, 96, seed: 4).ToRawFrame());
+        Assert.True(unary.HasTemporalContext);
+        Assert.Equal(stateless.Severity, unary.Severity);
+        Assert.Equal(stateless.Mask.Bits, unary.Mask.Bits.ToByteArray());
+        if (!TestModels.Pipeline.IsRecurrent)
+        {
+            Assert.Equal(unary.Severity, responses[5].Severity);
+        }
     }
 
     [Fact]
