@@ -27,7 +27,8 @@ internal sealed class DetectorService(
             throw new FrameFormatException("frame is required");
         }
 
-        var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), context.CancellationToken).ConfigureAwait(false);
+        var result = await pipeline.DetectAsync(request.Frame.ToRawFrame(), request.PreviousFrame?.ToRawFrame(), request.State.ToRecurrentState(),
+            request.ReturnState, context.CancellationToken).ConfigureAwait(false);
         metrics.Processed("unary", request.Frame.StreamId, result, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         return result.ToResponse(request.Frame.StreamId, request.Frame.Sequence, request.Frame.TimestampUs);
     }

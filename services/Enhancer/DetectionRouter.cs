@@ -10,6 +10,15 @@ using BlockMask = VideoQuality.Detection.BlockMask;
 
 namespace VideoQuality.Enhancer;
 
+/// <summary>
+/// A stream's recurrent detector state, kept by the enhancer between its frames (the detector keeps nothing between
+/// unary calls): handed to the detector with each frame and replaced by the state it returns. Cleared on a size change.
+/// </summary>
+internal sealed class DetectorStateHolder
+{
+    public RecurrentState? State { get; set; }
+}
+
 /// <summary>A detection the repair acts on, with where it came from.</summary>
 internal sealed record RoutedDetection(DetectResponse Response, BlockMask Compression, BlockMask Transmission, DetectionSource Source, long DetectUs);
 
@@ -28,16 +37,24 @@ internal sealed partial class DetectionRouter(
     private readonly Contracts.V1.Detector.DetectorClient? _client =
         options.Value.HasRemote ? services.GetRequiredService<Contracts.V1.Detector.DetectorClient>() : null;
 
-    public async Task<RoutedDetection> DetectAsync(DetectorPipeline local, Frame frame, Frame? previous, CancellationToken ct)
+    /// <summary>Detects <paramref name="frame"/>; with <paramref name="state"/> (streams) a recurrent detector continues
+    /// the stream's state, remote or local alike, and the holder gets the frame's new state.</summary>
+    public async Task<RoutedDetection> DetectAsync(DetectorPipeline local, Frame frame, Frame? previous, DetectorStateHolder? state, CancellationToken ct)
     {
         long t0 = Stopwatch.GetTimestamp();
         if (_client is not null)
         {
             try
             {
-                var request = new DetectRequest { Frame = frame, PreviousFrame = previous };
+                var request = new DetectRequest { Frame = frame, PreviousFrame = previous, State = state?.State?.ToProto(), ReturnState = state is not null };
                 var response = await _client.DetectAsync(request, cancellationToken: ct).ConfigureAwait(false);
                 metrics.Detected("remote");
+                if (state is not null)
+                {
+                    state.State = response.State.ToRecurrentState();
+                    response.State = null; // internal to the enhancer: not echoed to its caller
+                }
+
                 return new RoutedDetection(response, response.CompressionMask.ToBlockMask(), response.TransmissionMask.ToBlockMask(),
                     DetectionSource.Remote, Micros(t0));
             }
@@ -48,9 +65,16 @@ internal sealed partial class DetectionRouter(
             }
         }
 
-        var result = await local.DetectAsync(frame.ToRawFrame(), previous?.ToRawFrame(), ct).ConfigureAwait(false);
+        var result = await local.DetectAsync(frame.ToRawFrame(), previous?.ToRawFrame(), state?.State, state is not null, ct).ConfigureAwait(false);
+        if (state is not null)
+        {
+            state.State = result.NextState;
+        }
+
         metrics.Detected(_client is null ? "local" : "local_fallback");
-        return new RoutedDetection(result.ToResponse(frame.StreamId, frame.Sequence, frame.TimestampUs), result.CompressionMask,
+        var routed = result.ToResponse(frame.StreamId, frame.Sequence, frame.TimestampUs);
+        routed.State = null;
+        return new RoutedDetection(routed, result.CompressionMask,
             result.TransmissionMask, DetectionSource.LocalFallback, Micros(t0));
     }
 

@@ -18,7 +18,7 @@ internal sealed class EnhancerService(
     /// <inheritdoc />
     public override async Task<EnhanceResponse> Enhance(EnhanceRequest request, ServerCallContext context)
     {
-        return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null,
+        return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null, null,
             FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality), context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -107,6 +107,7 @@ internal sealed class EnhancerService(
             }, CancellationToken.None);
 
             var history = repairer.CreateStream(config.StreamId);
+            var detectorState = new DetectorStateHolder();
             Frame? previous = null;
             try
             {
@@ -117,12 +118,13 @@ internal sealed class EnhancerService(
                     {
                         previous = null; // size change: no temporal context
                         history.Reset();
+                        detectorState.State = null;
                     }
 
                     EnhanceResponse response;
                     try
                     {
-                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, output, jpegQuality, cts.Token).ConfigureAwait(false);
+                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, detectorState, output, jpegQuality, cts.Token).ConfigureAwait(false);
                     }
                     catch (FrameFormatException ex)
                     {

@@ -60,4 +60,10 @@ public sealed class DetectionResult
 
     /// <summary>The model that produced this result.</summary>
     public required DetectorModelInfo Model { get; init; }
+
+    /// <summary>Whether a caller-kept recurrent state was the model's state input (unary calls with a state).</summary>
+    public bool StateUsed { get; init; }
+
+    /// <summary>This frame's recurrent state, when the caller asked for it (unary calls of a recurrent model).</summary>
+    public RecurrentState? NextState { get; init; }
 }

@@ -153,6 +153,37 @@ public sealed partial class DetectorPipeline : IDisposable
     }
 
     /// <summary>
+    /// Detects one frame of a stream whose recurrent state the caller keeps (unary calls): <paramref name="state"/> is
+    /// the stream's state after its previous frame (null: a fresh state; one from another model version is not
+    /// used, <see cref="DetectionResult.StateUsed"/> says so); with <paramref name="returnState"/> the result carries
+    /// this frame's state in <see cref="DetectionResult.NextState"/>. A non-recurrent model ignores both. Throws
+    /// <see cref="FrameFormatException"/> for unreadable frames and for a state that does not fit the frame.
+    /// </summary>
+    public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous, RecurrentState? state, bool returnState,
+        CancellationToken cancellationToken = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var decoded = Decode(frame);
+        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
+        float[]? given = null;
+        if (IsRecurrent && state is { Data.Length: > 0 } && state.ModelVersion == Model.Version)
+        {
+            int pw = LumaTensor.PadTo(decoded.Luma.Width, Stride), ph = LumaTensor.PadTo(decoded.Luma.Height, Stride);
+            state.Check(StateChannels, ph / BlockFeatures.Block, pw / BlockFeatures.Block, decoded.Luma.Width, decoded.Luma.Height);
+            given = state.Data;
+        }
+
+        long decodeUs = Micros(t0);
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        var prepared = Prepare(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
+        return Finish(run, prepared.State is null ? prepared : prepared with { State = new StateBinding { Given = given, Capture = returnState } });
+    }
+
+    /// <summary>Channels of the recurrent state (0 for a model without one).</summary>
+    public int StateChannels => IsRecurrent ? _session.Manifest.Recurrent?.Channels ?? 0 : 0;
+
+    /// <summary>
     /// First half of a stream detection, for callers that overlap frames of one stream (the Detector service):
     /// decodes the frame, waits for a run slot and prepares the model inputs with the stream's history, in
     /// call order. <see cref="PendingDetection.Run"/> (on any thread) then runs the model; frames of one stream
@@ -309,6 +340,10 @@ public sealed partial class DetectorPipeline : IDisposable
             HasTemporalContext = p.HasContext,
             Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
             Model = Model,
+            StateUsed = p.State?.Given is not null,
+            NextState = p.State is { Capture: true, Next: { } next }
+                ? new RecurrentState(Model.Version, StateChannels, LumaTensor.PadTo(h, Stride) / BlockFeatures.Block, LumaTensor.PadTo(w, Stride) / BlockFeatures.Block, next)
+                : null,
         };
     }
 

@@ -18,7 +18,8 @@ LIMITS = {
     "detector": [
         "Content is synthetic motion over stills (pan/zoom, moving and rotating objects, scene cuts), graphics and "
         "generators: no real camera footage, camera noise only as added grain, no interlacing, no HDR or 10-bit.",
-        "Unary calls without a stream (and a stream's first frames) have no recurrent state: damage that started "
+        "Unary calls that do not hand back the previous answer's state (DetectRequest.state), and a stream's first "
+        "frames, have no recurrent state: damage that started "
         "before the call and is no longer moving is harder to see than in a stream.",
         "8-px block grid aligned at (0,0): content scaled after encoding (grid moved) is outside what it learned.",
         "Ground truth marks faint blocking (steps of 1-2 code values) as clean; so does the model. Transmission "

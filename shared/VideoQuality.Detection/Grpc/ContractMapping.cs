@@ -126,6 +126,8 @@ public static class ContractMapping
             HasTemporalContext = r.HasTemporalContext,
             Width = (uint)r.Width,
             Height = (uint)r.Height,
+            StateUsed = r.StateUsed,
+            State = r.NextState?.ToProto(),
         };
         foreach (var g in r.Regions)
         {
@@ -142,6 +144,36 @@ public static class ContractMapping
         }
 
         return resp;
+    }
+
+    /// <summary>Recurrent state -> proto (float32 little-endian).</summary>
+    public static DetectorState ToProto(this RecurrentState s) => new()
+    {
+        ModelVersion = s.ModelVersion,
+        Channels = (uint)s.Channels,
+        Rows = (uint)s.Rows,
+        Cols = (uint)s.Cols,
+        Data = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Data.AsSpan())),
+    };
+
+    /// <summary>Proto state -> <see cref="RecurrentState"/>; null when absent or empty. Throws
+    /// <see cref="FrameFormatException"/> when its byte count does not match its shape.</summary>
+    public static RecurrentState? ToRecurrentState(this DetectorState? s)
+    {
+        if (s is null || s.Data.IsEmpty)
+        {
+            return null;
+        }
+
+        long values = (long)s.Channels * s.Rows * s.Cols;
+        if (values == 0 || values > int.MaxValue / 4 || s.Data.Length != values * 4)
+        {
+            throw new FrameFormatException($"state has {s.Data.Length} bytes, {s.Channels}x{s.Rows}x{s.Cols} float32 values need {values * 4}");
+        }
+
+        var data = new float[values];
+        s.Data.Span.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+        return new RecurrentState(s.ModelVersion, (int)s.Channels, (int)s.Rows, (int)s.Cols, data);
     }
 
     /// <summary>A received response as a vqbench line (frame index chosen by the caller).</summary>

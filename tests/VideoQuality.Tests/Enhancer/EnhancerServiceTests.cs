@@ -53,6 +53,61 @@ public class EnhancerServiceTests
         Assert.Equal(bytes.AsSpan(0, W * H).ToArray(), gray.Frame.Data.ToByteArray());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Stream_detection_carries_the_recurrent_state_remote_and_local_like_a_detect_stream(bool remote)
+    {
+        Assert.True(TestModels.Pipeline.IsRecurrent, "the default detector is recurrent (2.x): this test needs one");
+        await using var detector = await DetectorServer.StartAsync();
+        await using var enhancer = await EnhancerServer.StartAsync(remote ? $"http://127.0.0.1:{detector.GrpcPort}" : null);
+        const int n = 6;
+        var frames = Enumerable.Range(0, n).Select(i => Service.UnaryTests.I420Frame(160, 96, seed: i + 40, seq: (ulong)i, stream: "st")).ToArray();
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var enhanced = new List<EnhanceResponse>();
+        using (var call = enhancer.Client.EnhanceStream(cancellationToken: cts.Token))
+        {
+            await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } });
+            foreach (var f in frames)
+            {
+                await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Frame = f });
+            }
+
+            await call.RequestStream.CompleteAsync();
+            await foreach (var r in call.ResponseStream.ReadAllAsync(cts.Token))
+            {
+                enhanced.Add(r);
+            }
+        }
+
+        // The detector's own stream of the same frames: the state carried from frame to frame.
+        var streamed = new List<DetectResponse>();
+        using (var call = detector.Client.DetectStream(cancellationToken: cts.Token))
+        {
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } });
+            foreach (var f in frames)
+            {
+                await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = f });
+            }
+
+            await call.RequestStream.CompleteAsync();
+            await foreach (var r in call.ResponseStream.ReadAllAsync(cts.Token))
+            {
+                streamed.Add(r);
+            }
+        }
+
+        Assert.Equal(n, enhanced.Count);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(remote ? DetectionSource.Remote : DetectionSource.LocalFallback, enhanced[i].DetectionSource);
+            Assert.Equal(streamed[i].Severity, enhanced[i].Detection.Severity);
+            Assert.Equal(streamed[i].Mask.Bits, enhanced[i].Detection.Mask.Bits);
+            Assert.Null(enhanced[i].Detection.State); // the state stays inside the enhancer
+        }
+    }
+
     [Fact]
     public async Task Stream_survives_the_detector_stopping_and_returns_to_it_after_a_restart_on_the_same_port()
     {

@@ -75,6 +75,77 @@ public class StreamingTests(DetectorServerFixture fixture)
     }
 
     [Fact]
+    public async Task Unary_calls_that_hand_back_the_state_answer_exactly_as_a_stream_and_a_state_that_does_not_fit_is_refused()
+    {
+        Assert.True(TestModels.Pipeline.IsRecurrent, "the default detector is recurrent (2.x): this test needs one");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Server.Client.DetectStream(cancellationToken: cts.Token);
+        var reading = ReadAllAsync(call, cts.Token);
+        await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { StreamId = "s2", Mode = StreamMode.Lossless } });
+        for (ulong i = 0; i < 6; i++)
+        {
+            await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = UnaryTests.I420Frame(160, 96, seed: (int)i + 20, seq: i) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var streamed = await reading;
+
+        // The same frames as unary calls, each with the previous frame and the state the previous answer returned.
+        DetectorState? state = null;
+        var unary = new List<DetectResponse>();
+        for (int i = 0; i < 6; i++)
+        {
+            var r = await Server.Client.DetectAsync(new DetectRequest
+            {
+                Frame = UnaryTests.I420Frame(160, 96, seed: i + 20, seq: (ulong)i),
+                PreviousFrame = i > 0 ? UnaryTests.I420Frame(160, 96, seed: i + 19) : null,
+                State = state,
+                ReturnState = true,
+            });
+            Assert.Equal(i > 0, r.StateUsed);
+            Assert.Equal((8u, 12u, 20u, 8 * 12 * 20 * 4), (r.State.Channels, r.State.Rows, r.State.Cols, r.State.Data.Length));
+            Assert.Equal(r.Model.Version, r.State.ModelVersion);
+            unary.Add(r);
+            state = r.State;
+        }
+
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(streamed[i].Severity, unary[i].Severity);
+            Assert.Equal(streamed[i].Mask.Bits, unary[i].Mask.Bits);
+        }
+
+        // Without return_state nothing comes back; a state of another model version is not used (fresh state).
+        var plain = await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96, seed: 25), State = state });
+        Assert.Null(plain.State);
+        var other = state!.Clone();
+        other.ModelVersion = "0.0.1";
+        var fresh = await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96, seed: 25), State = other });
+        var none = await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96, seed: 25) });
+        Assert.False(fresh.StateUsed);
+        Assert.Equal(none.Severity, fresh.Severity);
+
+        // A state whose grid is not the frame's, whose bytes do not match its shape, or that holds NaN.
+        async Task<string> Refused(DetectorState bad)
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(async () => await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(320, 96), State = bad }));
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            return ex.Status.Detail;
+        }
+
+        Assert.Contains("state is 8x12x20", await Refused(state));
+        var truncated = state.Clone();
+        truncated.Data = ByteString.CopyFrom(state.Data.Span[..100]);
+        Assert.Contains("state has 100 bytes", await Refused(truncated));
+        var nan = state.Clone();
+        var bytes = state.Data.ToByteArray();
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 0);
+        nan.Data = ByteString.CopyFrom(bytes);
+        var exNan = await Assert.ThrowsAsync<RpcException>(async () => await Server.Client.DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(160, 96), State = nan }));
+        Assert.Contains("not a finite number", exNan.Status.Detail);
+    }
+
+    [Fact]
     public async Task Live_mode_drops_oldest_frames_when_the_client_outruns_the_model_and_reports_them()
     {
         const int sent = 120;
