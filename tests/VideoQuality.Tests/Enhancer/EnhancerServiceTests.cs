@@ -65,38 +65,12 @@ public class EnhancerServiceTests
         var frames = Enumerable.Range(0, n).Select(i => Service.UnaryTests.I420Frame(160, 96, seed: i + 40, seq: (ulong)i, stream: "st")).ToArray();
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var enhanced = new List<EnhanceResponse>();
-        using (var call = enhancer.Client.EnhanceStream(cancellationToken: cts.Token))
-        {
-            await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } });
-            foreach (var f in frames)
-            {
-                await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Frame = f });
-            }
-
-            await call.RequestStream.CompleteAsync();
-            await foreach (var r in call.ResponseStream.ReadAllAsync(cts.Token))
-            {
-                enhanced.Add(r);
-            }
-        }
+        var enhanced = await Exchange(enhancer.Client.EnhanceStream(cancellationToken: cts.Token),
+            [new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } }, .. frames.Select(f => new EnhanceStreamRequest { Frame = f })], cts.Token);
 
         // The detector's own stream of the same frames: the state carried from frame to frame.
-        var streamed = new List<DetectResponse>();
-        using (var call = detector.Client.DetectStream(cancellationToken: cts.Token))
-        {
-            await call.RequestStream.WriteAsync(new DetectStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } });
-            foreach (var f in frames)
-            {
-                await call.RequestStream.WriteAsync(new DetectStreamRequest { Frame = f });
-            }
-
-            await call.RequestStream.CompleteAsync();
-            await foreach (var r in call.ResponseStream.ReadAllAsync(cts.Token))
-            {
-                streamed.Add(r);
-            }
-        }
+        var streamed = await Exchange(detector.Client.DetectStream(cancellationToken: cts.Token),
+            [new DetectStreamRequest { Config = new StreamConfig { StreamId = "st", Mode = StreamMode.Lossless } }, .. frames.Select(f => new DetectStreamRequest { Frame = f })], cts.Token);
 
         Assert.Equal(n, enhanced.Count);
         for (int i = 0; i < n; i++)
@@ -105,6 +79,28 @@ public class EnhancerServiceTests
             Assert.Equal(streamed[i].Severity, enhanced[i].Detection.Severity);
             Assert.Equal(streamed[i].Mask.Bits, enhanced[i].Detection.Mask.Bits);
             Assert.Null(enhanced[i].Detection.State); // the state stays inside the enhancer
+        }
+    }
+
+    /// <summary>Sends every request on a bidirectional call, completes it and reads every response.</summary>
+    private static async Task<List<TResponse>> Exchange<TRequest, TResponse>(AsyncDuplexStreamingCall<TRequest, TResponse> call,
+        IEnumerable<TRequest> requests, CancellationToken ct)
+    {
+        using (call)
+        {
+            foreach (var r in requests)
+            {
+                await call.RequestStream.WriteAsync(r, ct);
+            }
+
+            await call.RequestStream.CompleteAsync();
+            var responses = new List<TResponse>();
+            await foreach (var r in call.ResponseStream.ReadAllAsync(ct))
+            {
+                responses.Add(r);
+            }
+
+            return responses;
         }
     }
 
