@@ -71,6 +71,16 @@ public sealed class RepairOptions
     /// <summary>In frames classed transmission, all flagged blocks are concealed temporally (<see cref="RepairPolicy"/>).</summary>
     public bool ConcealAllInTransmissionFrames { get; set; } = true;
 
+    /// <summary>
+    /// Largest share of a frame's blocks that temporal concealment replaces: a frame classed transmission whose
+    /// transmission mask covers more is repaired as compression instead (the model on its compression blocks, no
+    /// concealment). Replacing most of a frame from the previous one is right only for a total loss, and a mask that
+    /// wide is far more often the detector marking dense texture (<see cref="RepairPolicy"/>; docs/BENCHMARKS.md).
+    /// 1 turns the guard off.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double MaxConcealFraction { get; set; } = 0.1;
+
     /// <summary>How chroma is repaired in model-repaired blocks.</summary>
     public ChromaRepair Chroma { get; set; } = ChromaRepair.Deblock;
 

@@ -9,7 +9,10 @@ namespace VideoQuality.Repair;
 /// isolated false-positive blocks on clean frames are where repair can only lose;</item>
 /// <item>in a frame classed transmission, every flagged block is treated as transmission damage
 /// (<see cref="RepairOptions.ConcealAllInTransmissionFrames"/>): blocks the detector calls compression there are mostly
-/// smeared or missing data that the deblocking model cannot restore but the previous frame can.</item>
+/// smeared or missing data that the deblocking model cannot restore but the previous frame can;</item>
+/// <item>unless its transmission mask covers more than <see cref="RepairOptions.MaxConcealFraction"/> of the frame:
+/// then it is repaired as compression (no concealment), because copying most of a frame from the previous one loses
+/// badly whenever the mask is wrong (dense texture that the detector marks whole).</item>
 /// </list>
 /// </summary>
 public static class RepairPolicy
@@ -21,6 +24,11 @@ public static class RepairPolicy
         {
             var empty = new BlockMask(compression.BlockSize, compression.Rows, compression.Cols, new byte[compression.Bits.Length]);
             return (empty, empty);
+        }
+
+        if (frameClass == FrameClass.Transmission && transmission.FlaggedFraction > options.MaxConcealFraction)
+        {
+            return (compression, new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, new byte[transmission.Bits.Length]));
         }
 
         if (options.ConcealAllInTransmissionFrames && frameClass == FrameClass.Transmission

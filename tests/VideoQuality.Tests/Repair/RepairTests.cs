@@ -210,6 +210,25 @@ public class RepairTests
     }
 
     [Fact]
+    public void Policy_repairs_a_transmission_frame_whose_mask_covers_more_than_the_concealment_cap_as_compression()
+    {
+        var comp = Mask((r, c) => r == 1 && c == 1);
+        var wide = Mask((r, c) => r >= 1); // all rows but the first: far above the default cap
+        var (cc, ct) = RepairPolicy.Select(new RepairOptions(), FrameClass.Transmission, comp, wide);
+        Assert.Equal((1, 0), (cc.Flagged, ct.Flagged));
+        Assert.True(cc[1, 1]);
+
+        // At or under the cap the frame is concealed as before; 1 turns the guard off.
+        var narrow = Mask((r, c) => r == 2 && c == 5);
+        Assert.True(narrow.FlaggedFraction <= new RepairOptions().MaxConcealFraction);
+        (cc, ct) = RepairPolicy.Select(new RepairOptions(), FrameClass.Transmission, comp, narrow);
+        Assert.Equal((0, 2), (cc.Flagged, ct.Flagged));
+        (cc, ct) = RepairPolicy.Select(new RepairOptions { MaxConcealFraction = 1 }, FrameClass.Transmission, comp, wide);
+        Assert.Equal(0, cc.Flagged);
+        Assert.Equal(wide.Flagged, ct.Flagged);
+    }
+
+    [Fact]
     public void Tiles_lie_on_the_block_grid_cover_every_flagged_block_and_respect_the_size_cap()
     {
         var rng = new Random(3);
