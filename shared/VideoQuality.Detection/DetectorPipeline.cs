@@ -130,16 +130,8 @@ public sealed partial class DetectorPipeline : IDisposable
     }
 
     /// <summary>As <see cref="Detect(RawFrame, RawFrame?, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
-    public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
-        long decodeUs = Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        return RunCore(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
-    }
+    public ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default) =>
+        DetectAsync(frame, previous, null, false, cancellationToken);
 
     /// <summary>As <see cref="Detect(DetectionStream, RawFrame, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
     public async ValueTask<DetectionResult> DetectAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
@@ -168,8 +160,8 @@ public sealed partial class DetectorPipeline : IDisposable
         float[]? given = null;
         if (IsRecurrent && state is { Data.Length: > 0 } && state.ModelVersion == Model.Version)
         {
-            int pw = LumaTensor.PadTo(decoded.Luma.Width, Stride), ph = LumaTensor.PadTo(decoded.Luma.Height, Stride);
-            state.Check(StateChannels, ph / BlockFeatures.Block, pw / BlockFeatures.Block, decoded.Luma.Width, decoded.Luma.Height);
+            var (rows, cols) = StateGrid(decoded.Luma.Width, decoded.Luma.Height);
+            state.Check(StateChannels, rows, cols, decoded.Luma.Width, decoded.Luma.Height);
             given = state.Data;
         }
 
@@ -182,6 +174,10 @@ public sealed partial class DetectorPipeline : IDisposable
 
     /// <summary>Channels of the recurrent state (0 for a model without one).</summary>
     public int StateChannels => IsRecurrent ? _session.Manifest.Recurrent?.Channels ?? 0 : 0;
+
+    /// <summary>Block rows and columns of the recurrent state for a frame: the model's grid of the padded frame.</summary>
+    private (int Rows, int Cols) StateGrid(int width, int height) =>
+        (LumaTensor.PadTo(height, Stride) / BlockFeatures.Block, LumaTensor.PadTo(width, Stride) / BlockFeatures.Block);
 
     /// <summary>
     /// First half of a stream detection, for callers that overlap frames of one stream (the Detector service):
@@ -325,6 +321,13 @@ public sealed partial class DetectorPipeline : IDisposable
         var regions = RegionMerger.Merge(union, trans, probs, w, h);
         long t3 = Stopwatch.GetTimestamp();
 
+        RecurrentState? nextState = null;
+        if (p.State is { Capture: true, Next: { } next })
+        {
+            var (stateRows, stateCols) = StateGrid(w, h);
+            nextState = new RecurrentState(Model.Version, StateChannels, stateRows, stateCols, next);
+        }
+
         return new DetectionResult
         {
             Width = w,
@@ -341,9 +344,7 @@ public sealed partial class DetectorPipeline : IDisposable
             Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
             Model = Model,
             StateUsed = p.State?.Given is not null,
-            NextState = p.State is { Capture: true, Next: { } next }
-                ? new RecurrentState(Model.Version, StateChannels, LumaTensor.PadTo(h, Stride) / BlockFeatures.Block, LumaTensor.PadTo(w, Stride) / BlockFeatures.Block, next)
-                : null,
+            NextState = nextState,
         };
     }
 
@@ -358,8 +359,8 @@ public sealed partial class DetectorPipeline : IDisposable
         try
         {
             st.Predecessor.Wait();
-            int rows = LumaTensor.PadTo(height, Stride) / BlockFeatures.Block, cols = LumaTensor.PadTo(width, Stride) / BlockFeatures.Block;
-            var input = run.Input(2, [1, _session.Manifest.Recurrent?.Channels ?? 0, rows, cols]);
+            var (rows, cols) = StateGrid(width, height);
+            var input = run.Input(2, [1, StateChannels, rows, cols]);
             if (st.Given is { } given)
             {
                 given.AsSpan().CopyTo(input);

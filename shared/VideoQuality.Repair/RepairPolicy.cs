@@ -22,13 +22,13 @@ public static class RepairPolicy
     {
         if (options.SkipCleanFrames && frameClass == FrameClass.Clean)
         {
-            var empty = new BlockMask(compression.BlockSize, compression.Rows, compression.Cols, new byte[compression.Bits.Length]);
+            var empty = EmptyLike(compression);
             return (empty, empty);
         }
 
         if (frameClass == FrameClass.Transmission && transmission.FlaggedFraction > options.MaxConcealFraction)
         {
-            return (compression, new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, new byte[transmission.Bits.Length]));
+            return (compression, EmptyLike(transmission));
         }
 
         if (options.ConcealAllInTransmissionFrames && frameClass == FrameClass.Transmission
@@ -40,10 +40,12 @@ public static class RepairPolicy
                 union[i] = (byte)(compression.Bits[i] | transmission.Bits[i]);
             }
 
-            return (new BlockMask(compression.BlockSize, compression.Rows, compression.Cols, new byte[compression.Bits.Length]),
-                new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, union));
+            return (EmptyLike(compression), new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, union));
         }
 
         return (compression, transmission);
     }
+
+    /// <summary>A mask of the same grid with nothing flagged.</summary>
+    private static BlockMask EmptyLike(BlockMask m) => new(m.BlockSize, m.Rows, m.Cols, new byte[m.Bits.Length]);
 }

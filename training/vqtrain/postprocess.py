@@ -22,14 +22,11 @@ def mask_hex(mask: np.ndarray) -> str:
 def fuse(severity: float, fraction: float, alarm: float | None) -> float:
     """Frame severity from the model's severity and the mask's share of blocks (postprocess "block_fraction_alarm"
     f0): max(severity, q), q = 0.5 * frac / f0 below f0, 0.5 + 0.5 * (frac - f0) / (1 - f0) from f0 on."""
-    if alarm is None:
-        return severity
-    q = 0.5 * fraction / alarm if fraction < alarm else 0.5 + 0.5 * (fraction - alarm) / max(1e-9, 1 - alarm)
-    return max(severity, min(1.0, q))
+    return float(fuse_array(np.float64(severity), np.float64(fraction), alarm))
 
 
 def fuse_array(sev: np.ndarray, frac: np.ndarray, alarm: float | None) -> np.ndarray:
-    """fuse() over arrays of frames."""
+    """fuse() over arrays of frames (or scalars)."""
     if alarm is None:
         return sev
     q = np.where(frac < alarm, 0.5 * frac / alarm, 0.5 + 0.5 * (frac - alarm) / max(1e-9, 1 - alarm))

@@ -32,7 +32,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from . import calibrate, modelcard, postprocess
+from . import bench, calibrate, modelcard, postprocess
 from .dataset import frame_labels, manifest
 from .export import sha256
 
@@ -49,22 +49,21 @@ def pick(curve: list[list[float]], far: float) -> tuple[float, float, float]:
 
 
 def calib_arrays(sets: list[Path], pred: str, pp: dict) -> tuple[np.ndarray, ...]:
-    """(severity logits, mask shares, clean frames, artifact frames) of the calibration sets' predictions."""
+    """(severity logits, mask shares, clean frames, artifact frames) of the calibration sets' predictions, read by
+    vqbench's own prediction reader."""
+    if "block_fraction_alarm" in pp:
+        raise SystemExit("the model already fuses the block fraction: predict with its frame head alone")
+    vq = bench.module()
     z, frac, cls, keep = [], [], [], []
     for data in sets:
         for c in manifest(data)["clips"]:
             g = np.load(data / c["gt"])
             cl, _, border = frame_labels(g["comp_mask"] > 0, g["trans_mask"] > 0)
-            lines = [json.loads(l) for l in (Path(pred.format(set=data.name)) / (c["clip"] + ".jsonl")).read_text().splitlines() if l.strip()]
-            if len(lines) != len(cl):
-                raise SystemExit("%s: %d predicted frames, %d in the ground truth" % (c["clip"], len(lines), len(cl)))
-            s = np.clip(np.array([r["severity"] for r in lines], dtype=np.float64), 1e-7, 1 - 1e-7)
-            if "block_fraction_alarm" in pp:
-                raise SystemExit("the model already fuses the block fraction: predict with its frame head alone")
+            sev, _, masks = vq.read_preds(str(Path(pred.format(set=data.name)) / (c["clip"] + ".jsonl")), c["clip"],
+                                          *g["comp_mask"].shape)
+            s = np.clip(sev, 1e-7, 1 - 1e-7)
             z.append(np.log(s) - np.log1p(-s))
-            n = [r["mask"]["rows"] * r["mask"]["cols"] for r in lines]
-            frac.append(np.array([np.unpackbits(np.frombuffer(bytes.fromhex(r["mask"]["bits"]), np.uint8))[:k].mean()
-                                  for r, k in zip(lines, n)]))
+            frac.append(np.array([m.mean() for m in masks]))
             cls.append(cl); keep.append(~border)
     cls, keep = np.concatenate(cls), np.concatenate(keep)
     return np.concatenate(z), np.concatenate(frac), keep & (cls == 0), keep & (cls > 0)
