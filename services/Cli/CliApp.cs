@@ -85,13 +85,18 @@ internal static class CliApp
         var preview = new Option<bool>("--preview") { Description = "also write DIR/<stem>.mp4 (H.264) and DIR/<stem>.compare.mp4 (input | repaired)" };
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/ and enhancer/ (default: the repo's models/)" };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = "enhancer cost profile for in-process repair: fast or quality (default: fast on CPU, quality on a GPU)",
+            Validators = { r => { if (r.GetValueOrDefault<string?>() is { } p && p is not ("fast" or "quality")) r.AddError($"--profile must be fast or quality, got '{p}'"); } },
+        };
         var cmd = new Command("enhance", "repair macroblocking in each input; write lossless y4m (and viewable previews)")
         {
-            inputs, outDir, enhancer, preview, threads, modelRoot,
+            inputs, outDir, enhancer, preview, threads, modelRoot, profile,
         };
         cmd.SetAction((r, ct) => EnhanceCommand.RunAsync(
             new EnhanceOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(enhancer), r.GetValue(preview),
-                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
+                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot, r.GetValue(profile)),
             output, errors, ct));
         return cmd;
     }

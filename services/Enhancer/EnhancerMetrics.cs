@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Prometheus;
+using VideoQuality.Repair;
 using VideoQuality.ServiceDefaults;
 
 namespace VideoQuality.Enhancer;
@@ -33,14 +34,14 @@ internal sealed class EnhancerMetrics : ICallFailureMetrics
         _circuit = factory.CreateGauge("vq_enhancer_detector_circuit_state", "Circuit in front of the detector: 0 closed (remote), 1 half-open, 2 open (local fallback).");
         _activeStreams = factory.CreateGauge("vq_enhancer_active_streams", "EnhanceStream calls in progress.");
         _queued = factory.CreateGauge("vq_enhancer_queued_frames", "Frames waiting in the EnhanceStream queues (all streams).");
-        _modelInfo = factory.CreateGauge("vq_enhancer_model_info", "Loaded enhancer model (value 1).", ["name", "version", "execution_provider"]);
+        _modelInfo = factory.CreateGauge("vq_enhancer_model_info", "Loaded enhancer model (value 1), with its cost profile (fast, quality; empty for models without profiles).", ["name", "version", "execution_provider", "profile"]);
         _stage = factory.CreateHistogram("vq_enhancer_stage_seconds", "Time per frame and stage (detect, repair, encode).", ["stage"],
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
         _request = factory.CreateHistogram("vq_enhancer_request_seconds", "End-to-end time per frame in the service, by rpc.", ["rpc"],
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
 
-    public void SetModel(string name, string version, string provider) => _modelInfo.WithLabels(name, version, provider).Set(1);
+    public void SetModel(EnhancerModelInfo m) => _modelInfo.WithLabels(m.Name, m.Version, m.ExecutionProvider, m.Profile).Set(1);
 
     public void SetCircuit(CircuitState state) => _circuit.Set((int)state);
 

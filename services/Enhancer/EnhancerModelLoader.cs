@@ -48,8 +48,8 @@ internal sealed partial class EnhancerModelLoader(
             resilience.StateChanged += state.Publish;
             state.SetLoaded(repairer, detector, resilience.State);
             var m = repairer.Model.Info;
-            metrics.SetModel(m.Name, m.Version, m.ExecutionProvider);
-            Log.Ready(logger, m.Name, m.Version, m.ExecutionProvider, detector.Model.Version);
+            metrics.SetModel(m);
+            Log.Ready(logger, m.Name, m.Version, m.Profile, m.ExecutionProvider, detector.Model.Version);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -64,8 +64,8 @@ internal sealed partial class EnhancerModelLoader(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Enhancer ready: {Name} {Version} on {Provider}; fallback detector {DetectorVersion} on CPU")]
-        public static partial void Ready(ILogger logger, string name, string version, string provider, string detectorVersion);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Enhancer ready: {Name} {Version} (profile {Profile}) on {Provider}; fallback detector {DetectorVersion} on CPU")]
+        public static partial void Ready(ILogger logger, string name, string version, string profile, string provider, string detectorVersion);
 
         [LoggerMessage(Level = LogLevel.Critical, Message = "Enhancer models could not be loaded, stopping: {Reason}")]
         public static partial void LoadFailed(ILogger logger, string reason, Exception exception);

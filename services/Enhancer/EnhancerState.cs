@@ -65,6 +65,7 @@ internal sealed class EnhancerState(ReadinessState readiness, IOptions<EnhancerO
             ["model"] = m.Name,
             ["version"] = m.Version,
             ["execution_provider"] = m.ExecutionProvider,
+            ["profile"] = m.Profile,
             ["sha256"] = m.Sha256,
             ["local_detector"] = $"{l.Detector.Model.Name} {l.Detector.Model.Version} on {l.Detector.Model.ExecutionProvider}",
             ["detector_address"] = options.Value.DetectorAddress ?? string.Empty,

@@ -48,6 +48,39 @@ public sealed record ModelManifest
     /// <summary>The per-stream state a recurrent detector carries from frame to frame (detector 2.0.0 and later).</summary>
     [JsonPropertyName("recurrent")] public RecurrentSpec? Recurrent { get; init; }
 
+    /// <summary>
+    /// Alternative model files of one version that trade cost for quality (enhancer 2.0.0 and later: <c>fast</c>,
+    /// <c>quality</c>); each names its own file, sha256, context margin and cost. Empty: one model (<see cref="File"/>).
+    /// </summary>
+    [JsonPropertyName("profiles")] public IReadOnlyDictionary<string, ProfileSpec> Profiles { get; init; } = new Dictionary<string, ProfileSpec>();
+
+    /// <summary>The profile used when none is configured, per kind of execution provider (keys <c>cpu</c>, <c>gpu</c>).</summary>
+    [JsonPropertyName("default_profile")] public IReadOnlyDictionary<string, string> DefaultProfile { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The profile this manifest was resolved to (<see cref="WithProfile"/>); empty for models without profiles.</summary>
+    [JsonIgnore] public string Profile { get; init; } = string.Empty;
+
+    /// <summary>This manifest with <see cref="File"/>, <see cref="Sha256"/> and <see cref="ContextMargin"/> taken from
+    /// the named profile; throws <see cref="ModelLoadException"/> when the model has no such profile.</summary>
+    public ModelManifest WithProfile(string profile, string source)
+    {
+        if (!Profiles.TryGetValue(profile, out var p))
+        {
+            throw new ModelLoadException(Profiles.Count == 0
+                ? $"{source}: {Name} {Version} has no profiles (asked for '{profile}')"
+                : $"{source}: {Name} {Version} has no profile '{profile}' (it has {string.Join(", ", Profiles.Keys)})");
+        }
+
+        return this with { File = p.File, Sha256 = p.Sha256, ContextMargin = p.ContextMargin, Profile = profile };
+    }
+
+    /// <summary>The profile to use on a provider when none is configured: <see cref="DefaultProfile"/>'s entry for
+    /// <c>gpu</c> or <c>cpu</c>, else the first profile; null for models without profiles.</summary>
+    public string? DefaultProfileFor(bool gpu) =>
+        Profiles.Count == 0 ? null
+        : DefaultProfile.TryGetValue(gpu ? "gpu" : "cpu", out var name) && Profiles.ContainsKey(name) ? name
+        : Profiles.Keys.First();
+
     /// <summary>Parses a manifest; throws <see cref="ModelLoadException"/> when it is malformed.</summary>
     public static ModelManifest Parse(string json, string source)
     {
@@ -81,8 +114,29 @@ public sealed record ModelManifest
             throw new ModelLoadException($"{source}: postprocess.block_fraction_alarm must be in (0, 1], got {f}");
         }
 
+        foreach (var (name, p) in m.Profiles)
+        {
+            if (p.Sha256.Length != 64 || !p.Sha256.All(Uri.IsHexDigit) || string.IsNullOrWhiteSpace(p.File) || p.ContextMargin < 0)
+            {
+                throw new ModelLoadException($"{source}: profile '{name}' needs a file, a 64-hex-digit sha256 and a context_margin >= 0");
+            }
+        }
+
         return m;
     }
+}
+
+/// <summary>One cost/quality profile of a model version (<see cref="ModelManifest.Profiles"/>).</summary>
+public sealed record ProfileSpec
+{
+    /// <summary>Model file name, relative to the manifest.</summary>
+    [JsonPropertyName("file")] public required string File { get; init; }
+
+    /// <summary>sha256 of the file.</summary>
+    [JsonPropertyName("sha256")] public required string Sha256 { get; init; }
+
+    /// <summary>Pixels of context around a tile.</summary>
+    [JsonPropertyName("context_margin")] public int ContextMargin { get; init; }
 }
 
 /// <summary>A named, versioned definition of precomputed model features (docs/MODEL_CONTRACT.md).</summary>

@@ -12,6 +12,12 @@ public sealed class ModelOptions
     /// <summary>Version to load; null = the highest semantic version present.</summary>
     public string? Version { get; set; }
 
+    /// <summary>
+    /// Profile to load for models that ship several (enhancer 2.0.0 and later: <c>fast</c>, <c>quality</c>); null =
+    /// the manifest's default for the execution provider in use (fast on CPU, quality on CUDA/TensorRT).
+    /// </summary>
+    public string? Profile { get; set; }
+
     /// <summary>The configured root, or the default one; throws <see cref="ModelLoadException"/> when there is none.</summary>
     public string ResolveRoot() =>
         !string.IsNullOrWhiteSpace(Root)

@@ -63,7 +63,7 @@ public static class ModelRegistry
     /// <paramref name="root"/> may also be a folder that contains <c>models/</c>.
     /// Throws <see cref="ModelLoadException"/> when nothing usable is found or the sha256 does not match.
     /// </summary>
-    public static ModelPackage Resolve(string root, string kind, string? version = null)
+    public static ModelPackage Resolve(string root, string kind, string? version = null, string? profile = null)
     {
         string kindDir = KindDirectory(root, kind);
         if (string.IsNullOrEmpty(version))
@@ -77,11 +77,12 @@ public static class ModelRegistry
             version = versions[0];
         }
 
-        return Load(Path.Combine(kindDir, version));
+        return Load(Path.Combine(kindDir, version), profile);
     }
 
-    /// <summary>Loads one version folder: manifest, then the sha256 check of the model file.</summary>
-    public static ModelPackage Load(string versionDirectory)
+    /// <summary>Loads one version folder: manifest, then the sha256 check of the model file (of <paramref name="profile"/>
+    /// for models with profiles; null = the manifest's CPU default).</summary>
+    public static ModelPackage Load(string versionDirectory, string? profile = null)
     {
         string manifestPath = Path.Combine(versionDirectory, "manifest.json");
         if (!File.Exists(manifestPath))
@@ -90,6 +91,11 @@ public static class ModelRegistry
         }
 
         var manifest = ModelManifest.Parse(File.ReadAllText(manifestPath), manifestPath);
+        if ((profile ?? manifest.DefaultProfileFor(gpu: false)) is { } chosen)
+        {
+            manifest = manifest.WithProfile(chosen, manifestPath);
+        }
+
         string modelPath = Path.Combine(versionDirectory, manifest.File);
         if (!File.Exists(modelPath))
         {

@@ -87,14 +87,24 @@ public sealed partial class OrtModelSession : IDisposable
     public static T Open<T>(ModelOptions model, string kind, InferenceOptions options, ILogger logger,
         Func<OrtModelSession, T> create, Action<T> warmUp)
     {
-        var package = ModelRegistry.Resolve(model.ResolveRoot(), kind, model.Version);
+        var package = ModelRegistry.Resolve(model.ResolveRoot(), kind, model.Version, model.Profile);
         var session = Create(package, options, logger);
+        // No profile configured: the package came with the CPU default; a GPU provider gets the manifest's GPU default.
+        if (string.IsNullOrEmpty(model.Profile) && session.Provider != ExecutionProviders.Cpu
+            && package.Manifest.DefaultProfileFor(gpu: true) is { } gpuProfile && gpuProfile != package.Manifest.Profile)
+        {
+            session.Dispose();
+            package = ModelRegistry.Load(package.Directory, gpuProfile);
+            session = Create(package, options, logger);
+        }
+
         try
         {
             var wrapped = create(session);
             var sw = Stopwatch.StartNew();
             warmUp(wrapped);
-            Log.Loaded(logger, kind, package.Manifest.Name, package.Manifest.Version, session.Provider, package.Directory, sw.ElapsedMilliseconds);
+            Log.Loaded(logger, kind, package.Manifest.Name, package.Manifest.Version,
+                package.Manifest.Profile.Length == 0 ? "-" : package.Manifest.Profile, session.Provider, package.Directory, sw.ElapsedMilliseconds);
             return wrapped;
         }
         catch
@@ -232,8 +242,8 @@ public sealed partial class OrtModelSession : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} model {Name} {Version} loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
-        public static partial void Loaded(ILogger logger, string kind, string name, string version, string provider, string directory, long elapsedMs);
+        [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} model {Name} {Version} (profile {Profile}) loaded on {Provider} from {Directory}, warmed up in {ElapsedMs} ms")]
+        public static partial void Loaded(ILogger logger, string kind, string name, string version, string profile, string provider, string directory, long elapsedMs);
     }
 }
 

@@ -6,8 +6,9 @@ using VideoQuality.Media;
 
 namespace VideoQuality.Repair;
 
-/// <summary>Name, version, execution provider and sha256 of the loaded enhancer model.</summary>
-public sealed record EnhancerModelInfo(string Name, string Version, string ExecutionProvider, string Sha256);
+/// <summary>Name, version, execution provider, sha256 and cost profile ("fast", "quality"; empty for models without
+/// profiles) of the loaded enhancer model.</summary>
+public sealed record EnhancerModelInfo(string Name, string Version, string ExecutionProvider, string Sha256, string Profile);
 
 /// <summary>
 /// The enhancer ONNX model (docs/MODEL_CONTRACT.md: input <c>luma</c> [N,1,h,w] Y/255, output <c>restored</c>, same
@@ -52,7 +53,7 @@ public sealed partial class EnhancerModel : IDisposable
         // 8-px grid, so its margin is rounded up to the stride.
         TileAlignment = _takesGrid ? 1 : Math.Max(m.Stride, 1);
         ContextMargin = LumaTensor.PadTo(Math.Max(m.ContextMargin, 0), TileAlignment);
-        Info = new EnhancerModelInfo(m.Name, m.Version, session.Provider, m.Sha256.ToLowerInvariant());
+        Info = new EnhancerModelInfo(m.Name, m.Version, session.Provider, m.Sha256.ToLowerInvariant(), m.Profile);
     }
 
     /// <summary>Name, version, provider, sha256.</summary>

@@ -19,7 +19,7 @@ import torch
 from . import bench, postprocess
 from .dataset import manifest
 from .infer import load_detector, load_enhancer
-from .models import N_FEATURES, STATE, Detector, DetectorHead, Enhancer, EnhancerAnyOrigin, block_features, conv_macs, grid_channels
+from .models import N_FEATURES, STATE, BlockEnhancer, Detector, DetectorHead, Enhancer, EnhancerAnyOrigin, block_features, conv_macs, grid_channels
 
 OPSET = 17
 STATE_IN = {"name": "state", "dtype": "float32", "shape": ["N", STATE, "H/8", "W/8"],
@@ -147,6 +147,62 @@ def enhancer_golden(model: Enhancer, data: Path, gdir: Path) -> list[dict]:
     return cases
 
 
+ENH2_IO = dict(
+    inputs=[{"name": "luma", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255",
+             "note": "a tile of the luma plane whose top-left pixel is on the frame's 8-px block grid; h and w multiples of 8"}],
+    outputs=[{"name": "restored", "dtype": "float32", "shape": ["N", 1, "h", "w"], "scale": "Y/255"}])
+DEFAULT_PROFILE = {"cpu": "fast", "gpu": "quality"}
+
+
+def enhancer2_golden(models: dict[str, BlockEnhancer], data: Path, gdir: Path) -> list[dict]:
+    """Per profile: tiles on the block grid (the service aligns them so), one from the frame's corner."""
+    vq = bench.module()
+    cases = []
+    for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (0, 0, 48, 48)),
+                                           ("mjpeg_lowq", 3, (56, 120, 40, 72))):
+        luma = vq.load_luma(str(data / pick_clip(manifest(data)["clips"], variant)["dist"]))
+        tile = luma[min(frame, len(luma) - 1), y0:y0 + h, x0:x0 + w].copy()
+        base = "%s_f%d_tile" % (variant, frame)
+        (gdir / (base + ".y.u8")).write_bytes(tile.tobytes())
+        x = torch.from_numpy(tile).float()[None, None] / 255.0
+        for profile, model in models.items():
+            with torch.no_grad():
+                r = model(x)
+            write_f32(gdir / ("%s.%s.restored.f32" % (base, profile)), r.numpy())
+            cases.append({"name": "%s_%s" % (base, profile), "profile": profile, "width": w, "height": h,
+                          "origin": [y0, x0], "luma": base + ".y.u8",
+                          "outputs": {"restored": {"file": "%s.%s.restored.f32" % (base, profile), "shape": list(r.shape)}}})
+    return cases
+
+
+def export_enhancer2(checkpoints: dict[str, Path], version: str, models: Path, golden_data: Path, metrics: dict,
+                     training: dict) -> Path:
+    """Enhancer 2.x: one ONNX file per cost profile (luma only, tiles on the 8-px grid), one manifest."""
+    d = models / "enhancer" / version
+    if d.exists():
+        shutil.rmtree(d)
+    (d / "golden").mkdir(parents=True)
+    loaded = {name: load_enhancer(ck) for name, ck in checkpoints.items()}
+    profiles = {}
+    for name, model in loaded.items():
+        path = d / ("%s.onnx" % name)
+        export_onnx(model, (torch.rand(1, 1, 64, 96),), path, ["luma"], ["restored"])
+        macs = conv_macs(model, torch.rand(1, 1, 360, 640))
+        profiles[name] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
+                          "context_margin": model.radius(), "parameters": sum(p.numel() for p in model.parameters()),
+                          "architecture": dict(BlockEnhancer.PROFILES[name], block_domain=True),
+                          "macs": {"per_pixel": round(macs / (640 * 360), 1), "per_frame_640x360": macs}}
+    cases = enhancer2_golden(loaded, golden_data, d / "golden")
+    (d / "golden" / "cases.json").write_text(json.dumps({"tolerance": 1e-4, "cases": cases}, indent=1) + "\n")
+    first = profiles[DEFAULT_PROFILE["cpu"] if DEFAULT_PROFILE["cpu"] in profiles else next(iter(profiles))]
+    man = {"name": "vq-enhancer", "kind": "enhancer", "version": version, "file": first["file"], "sha256": first["sha256"],
+           "bytes": first["bytes"], "opset": OPSET, "stride": 8, **ENH2_IO, "context_margin": first["context_margin"],
+           "profiles": profiles, "default_profile": {k: v for k, v in DEFAULT_PROFILE.items() if v in profiles},
+           "training": training, "metrics": metrics, "created": datetime.date.today().isoformat()}
+    (d / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
+    return d
+
+
 def export(kind: str, checkpoint: Path, version: str, models: Path, golden_data: Path, metrics: dict,
            training: dict, pp: dict) -> Path:
     d = models / kind / version
@@ -196,7 +252,8 @@ def export(kind: str, checkpoint: Path, version: str, models: Path, golden_data:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=["detector", "enhancer"])
-    ap.add_argument("--checkpoint", type=Path, required=True)
+    ap.add_argument("--checkpoint", required=True, nargs="+",
+                    help="a checkpoint; for enhancer 2.x one PROFILE=PATH per profile (fast=..., quality=...)")
     ap.add_argument("--version", required=True)
     ap.add_argument("--models", type=Path, default=bench.REPO / "models")
     ap.add_argument("--golden-data", type=Path, required=True)
@@ -206,7 +263,11 @@ def main() -> None:
     torch.set_num_threads(2)
     met = json.loads(a.metrics.read_text()) if a.metrics else {}
     tr = json.loads(a.training.read_text()) if a.training else {}
-    print(export(a.kind, a.checkpoint, a.version, a.models, a.golden_data, met, tr, dict(postprocess.DEFAULT)))
+    if a.kind == "enhancer" and "=" in a.checkpoint[0]:
+        cks = {k: Path(v) for k, v in (c.split("=", 1) for c in a.checkpoint)}
+        print(export_enhancer2(cks, a.version, a.models, a.golden_data, met, tr))
+    else:
+        print(export(a.kind, Path(a.checkpoint[0]), a.version, a.models, a.golden_data, met, tr, dict(postprocess.DEFAULT)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from . import postprocess, y4m
 from .dataset import manifest
-from .models import Detector, Enhancer
+from .models import BlockEnhancer, Detector, Enhancer
 
 
 def load_detector(path: Path) -> Detector:
@@ -35,9 +35,12 @@ def load_detector(path: Path) -> Detector:
     return m.eval()
 
 
-def load_enhancer(path: Path) -> Enhancer:
-    m = Enhancer()
-    m.load_state_dict(torch.load(path)["state"])
+def load_enhancer(path: Path) -> torch.nn.Module:
+    """A trained enhancer checkpoint: 1.x `Enhancer` or a 2.x `BlockEnhancer` profile (checkpoint field `arch`)."""
+    ck = torch.load(path)
+    arch = ck.get("arch", "v1")
+    m = Enhancer() if arch == "v1" else BlockEnhancer.profile(arch)
+    m.load_state_dict(ck["state"])
     return m.eval()
 
 

@@ -32,13 +32,13 @@ internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer 
         return options;
     }
 
-    public static EmbeddedEnhancer Create(string modelRoot, int? threads)
+    public static EmbeddedEnhancer Create(string modelRoot, int? threads, string? profile = null)
     {
         var inference = EmbeddedDetector.Inference(threads);
         var detector = DetectorPipeline.Load(modelRoot, version: null, inference);
         try
         {
-            return new EmbeddedEnhancer(detector, FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference, RepairSettings()), inference.IntraOpThreads);
+            return new EmbeddedEnhancer(detector, FrameRepairer.Load(new ModelOptions { Root = modelRoot, Profile = profile }, inference, RepairSettings()), inference.IntraOpThreads);
         }
         catch
         {
@@ -52,7 +52,7 @@ internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer 
         get
         {
             var m = repairer.Model.Info;
-            return $"{detector.Model.Name} {detector.Model.Version} + {m.Name} {m.Version} in-process ({m.ExecutionProvider}, {threads} intra-op thread{(threads == 1 ? "" : "s")})";
+            return $"{detector.Model.Name} {detector.Model.Version} + {m.Name} {m.Version}{(m.Profile.Length > 0 ? $" ({m.Profile} profile)" : "")} in-process ({m.ExecutionProvider}, {threads} intra-op thread{(threads == 1 ? "" : "s")})";
         }
     }
 

@@ -10,7 +10,7 @@ namespace VideoQuality.Cli.Enhance;
 /// <summary>Options of `vq enhance`.</summary>
 /// <param name="Enhancer">Address of a running Enhancer service; null repairs in-process.</param>
 /// <param name="Preview">Also write an H.264 copy and a side-by-side comparison (input | repaired).</param>
-internal sealed record EnhanceOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Enhancer, bool Preview, int? Threads, string ModelRoot);
+internal sealed record EnhanceOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Enhancer, bool Preview, int? Threads, string ModelRoot, string? Profile = null);
 
 /// <summary>What `vq enhance` produced for one input.</summary>
 internal sealed record EnhanceOutcome(string Input, string? OutputPath, long Frames, long RepairedFrames, long ModelBlocks, long TemporalBlocks, IReadOnlyList<string> Previews, string? Error);
@@ -24,7 +24,7 @@ internal sealed record EnhanceOutcome(string Input, string? OutputPath, long Fra
 internal sealed class EnhanceCommand(IFrameEnhancer enhancer, TextWriter output, TextWriter errors)
 {
     public static IFrameEnhancer CreateEnhancer(EnhanceOptions o) =>
-        o.Enhancer is not null ? new RemoteEnhancer(o.Enhancer) : EmbeddedEnhancer.Create(o.ModelRoot, o.Threads);
+        o.Enhancer is not null ? new RemoteEnhancer(o.Enhancer) : EmbeddedEnhancer.Create(o.ModelRoot, o.Threads, o.Profile);
 
     public static async Task<int> RunAsync(EnhanceOptions options, TextWriter output, TextWriter errors, CancellationToken stop)
     {

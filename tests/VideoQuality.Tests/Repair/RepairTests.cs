@@ -367,30 +367,56 @@ public class RepairTests
     [Fact]
     public void Enhancer_reproduces_the_golden_vectors()
     {
+        // Every version in the registry, and each profile of versions that ship several (enhancer 2.0.0 on).
         var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
         Assert.True(versions.Count > 0, $"no enhancer model under {TestModels.Root}/enhancer");
-        string golden = Path.Combine(TestModels.Root, "enhancer", versions[0], "golden");
         Assert.Equal(versions[0], Repairer.Model.Info.Version);
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")));
-        double tol = doc.RootElement.TryGetProperty("tolerance", out var t) ? t.GetDouble() : 1e-4;
-        var cases = doc.RootElement.GetProperty("cases");
-        Assert.True(cases.GetArrayLength() > 0);
-        foreach (var c in cases.EnumerateArray())
+        foreach (string version in versions)
         {
-            string name = c.GetProperty("name").GetString()!;
-            int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
-            var luma = File.ReadAllBytes(Path.Combine(golden, c.GetProperty("luma").GetString()!));
-            var spec = c.GetProperty("outputs").GetProperty("restored");
-            var raw = File.ReadAllBytes(Path.Combine(golden, spec.GetProperty("file").GetString()!));
-            var expected = new float[raw.Length / 4];
-            Buffer.BlockCopy(raw, 0, expected, 0, raw.Length);
-            var origin = c.TryGetProperty("origin", out var o) ? o.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [0, 0];
-            var got = Repairer.Model.Restore(PlaneView.Packed(luma, w, h), out int pw, out int ph, origin[1], origin[0]);
-            Assert.Equal(expected.Length, pw * ph);
-            for (int i = 0; i < expected.Length; i++)
+            string golden = Path.Combine(TestModels.Root, "enhancer", version, "golden");
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")));
+            double tol = doc.RootElement.TryGetProperty("tolerance", out var t) ? t.GetDouble() : 1e-4;
+            var cases = doc.RootElement.GetProperty("cases");
+            Assert.True(cases.GetArrayLength() > 0);
+            foreach (var group in cases.EnumerateArray().GroupBy(c => c.TryGetProperty("profile", out var p) ? p.GetString() : null))
             {
-                Assert.True(Math.Abs(expected[i] - got[i]) <= tol, $"{name}: restored[{i / pw},{i % pw}] {got[i]} vs golden {expected[i]}");
+                using var model = EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Version = version, Profile = group.Key }, TestModels.CpuOptions());
+                Assert.Equal(group.Key ?? string.Empty, model.Info.Profile);
+                foreach (var c in group)
+                {
+                    string name = $"{version} {c.GetProperty("name").GetString()}";
+                    int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
+                    var luma = File.ReadAllBytes(Path.Combine(golden, c.GetProperty("luma").GetString()!));
+                    var spec = c.GetProperty("outputs").GetProperty("restored");
+                    var raw = File.ReadAllBytes(Path.Combine(golden, spec.GetProperty("file").GetString()!));
+                    var expected = new float[raw.Length / 4];
+                    Buffer.BlockCopy(raw, 0, expected, 0, raw.Length);
+                    var origin = c.TryGetProperty("origin", out var o) ? o.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [0, 0];
+                    var got = model.Restore(PlaneView.Packed(luma, w, h), out int pw, out int ph, origin[1], origin[0]);
+                    Assert.Equal(expected.Length, pw * ph);
+                    for (int i = 0; i < expected.Length; i++)
+                    {
+                        Assert.True(Math.Abs(expected[i] - got[i]) <= tol, $"{name}: restored[{i / pw},{i % pw}] {got[i]} vs golden {expected[i]}");
+                    }
+                }
             }
         }
+    }
+
+    [Fact]
+    public void Enhancer_profiles_are_chosen_by_configuration_and_refused_when_unknown()
+    {
+        var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
+        var manifest = ModelRegistry.Load(Path.Combine(TestModels.Root, "enhancer", versions[0])).Manifest;
+        Assert.Contains("fast", manifest.Profiles.Keys);
+        Assert.Contains("quality", manifest.Profiles.Keys);
+        Assert.Equal("fast", Repairer.Model.Info.Profile); // CPU default
+        using var quality = EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Profile = "quality" }, TestModels.CpuOptions());
+        Assert.Equal("quality", quality.Info.Profile);
+        Assert.Equal(manifest.Profiles["quality"].Sha256, quality.Info.Sha256);
+        Assert.Equal(manifest.Profiles["quality"].ContextMargin, quality.ContextMargin);
+        var e = Assert.Throws<ModelLoadException>(() => EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Profile = "turbo" }, TestModels.CpuOptions()));
+        Assert.Contains("no profile 'turbo'", e.Message);
+        Assert.Contains("fast", e.Message);
     }
 }
