@@ -85,13 +85,17 @@ internal static class CliApp
         var preview = new Option<bool>("--preview") { Description = "also write DIR/<stem>.mp4 (H.264) and DIR/<stem>.compare.mp4 (input | repaired)" };
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/ and enhancer/ (default: the repo's models/)" };
+        var masks = new Option<string?>("--masks")
+        {
+            Description = "repair with the block masks in DIR/<input stem>.jsonl (vqbench prediction format, e.g. pred-from-gt) instead of the detector",
+        };
         var cmd = new Command("enhance", "repair macroblocking in each input; write lossless y4m (and viewable previews)")
         {
-            inputs, outDir, enhancer, preview, threads, modelRoot,
+            inputs, outDir, enhancer, preview, threads, modelRoot, masks,
         };
         cmd.SetAction((r, ct) => EnhanceCommand.RunAsync(
             new EnhanceOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(enhancer), r.GetValue(preview),
-                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
+                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot, r.GetValue(masks)),
             output, errors, ct));
         return cmd;
     }
