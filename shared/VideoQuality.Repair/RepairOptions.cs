@@ -59,6 +59,26 @@ public sealed class RepairOptions
     public int MatchRing { get; set; } = 4;
 
     /// <summary>
+    /// Temporal concealment refines each vector to half- and quarter-pel (bilinear interpolation of the previous
+    /// frame) and copies with bilinear interpolation (<see cref="TemporalConcealer"/>). MEASURE_SUBPEL
+    /// </summary>
+    public bool SubpelMotion { get; set; } = true;
+
+    /// <summary>
+    /// Temporal concealment also tries a frame-wide affine motion field fitted to the unflagged blocks' vectors, per
+    /// hole tile against the tile's own vector by the same ring SAD; tiles inside large holes (no intact ring) take it.
+    /// MEASURE_GLOBAL
+    /// </summary>
+    public bool GlobalMotion { get; set; } = true;
+
+    /// <summary>Most 16x16 blocks matched to estimate the global motion field (a sparse grid over the frame). MEASURE_BLOCKS</summary>
+    [Range(8, 4096)]
+    public int GlobalMotionBlocks { get; set; } = 128;
+
+    /// <summary>Temporal concealment also tries the vectors of already concealed adjacent blocks. MEASURE_NEIGHBOURS</summary>
+    public bool NeighbourCandidates { get; set; } = true;
+
+    /// <summary>
     /// Mean absolute luma difference (0-255) of the unflagged blocks between the frame and the stream's previous
     /// repaired frame above which the previous frame is treated as another scene (no concealment from it).
     /// </summary>
