@@ -27,11 +27,13 @@ namespace VideoQuality.Repair;
 /// intact pixels (of unflagged blocks) within <see cref="RepairOptions.MatchRing"/> px of the tile's rectangle. The
 /// candidates, in order, a later one replacing the best only with a strictly lower SAD (so a static scene keeps the
 /// co-located copy): the zero vector; the tile's own vector (integer full search within
-/// <see cref="RepairOptions.SearchRadius"/>, smallest shift first, then refined to half- and quarter-pel over the 8
-/// neighbours at each step, <see cref="RepairOptions.SubpelMotion"/>); the global field; the vectors of already concealed
+/// <see cref="RepairOptions.SearchRadius"/>: the even vectors, smallest first, then the 8 neighbours of the best; then
+/// refined to half- and quarter-pel over the 8 neighbours at each step, <see cref="RepairOptions.SubpelMotion"/>); the global field; the vectors of already concealed
 /// adjacent blocks (<see cref="RepairOptions.NeighbourCandidates"/>: motion carried through the damaged area). A tile
 /// with fewer than 8 intact pixels around it takes the global field, else an adjacent tile's vector, else zero.</item>
 /// <item>Only the tile's flagged blocks are written: luma and chroma warped by the chosen motion.</item>
+/// <item>Cost: the integer search compares about <see cref="CoarsePixels"/> of S and the other comparisons about
+/// <see cref="FinePixels"/> (larger sets are subsampled evenly).</item>
 /// </list>
 /// Scene cuts are detected by the mean absolute luma difference of the unflagged blocks (<see cref="UnflaggedMad"/>).
 /// </summary>
@@ -39,6 +41,10 @@ internal static class TemporalConcealer
 {
     /// <summary>Least mean <c>|dI/dx| + |dI/dy|</c> of a global-motion block (flat blocks give arbitrary vectors).</summary>
     private const int MinTexture = 4;
+
+    /// <summary>Most pixels (about) the integer search compares per tile, and the sub-pixel and candidate comparisons:
+    /// larger rings are subsampled evenly, which bounds the cost per tile.</summary>
+    private const int CoarsePixels = 384, FinePixels = 1024;
 
     /// <summary>Mean absolute luma difference over unflagged blocks (every second pixel of every second row).</summary>
     public static double UnflaggedMad(YuvImage cur, YuvImage prev, ReadOnlySpan<bool> flagged, int cols)
@@ -136,7 +142,7 @@ internal static class TemporalConcealer
                     continue;
                 }
 
-                pixels.Clear();
+                pixels.Begin(256);
                 pixels.Add(c * 8, r * 8, (c + 2) * 8, (r + 2) * 8);
 
                 var (vx16, vy16, _) = BestShift(cur, prev, pixels, o.SearchRadius, o.SubpelMotion);
@@ -262,10 +268,10 @@ internal static class TemporalConcealer
     }
 
     /// <summary>
-    /// Best translation of <paramref name="pixels"/>: integer search within <paramref name="radius"/> on the quincunx half
-    /// of the pixels, first over the even vectors (zero first, then by increasing |dx| + |dy|), then the 8 neighbours of
-    /// the best; then, with <paramref name="subpel"/>, the 8 neighbours at 1/2 and then 1/4 pel on all the pixels.
-    /// Returns the vector in 1/16 pel and its SAD (all pixels).
+    /// Best translation of <paramref name="pixels"/>: integer search within <paramref name="radius"/> on
+    /// <see cref="PixelSet.Coarse"/>, first over the even vectors (zero first, then by increasing |dx| + |dy|), then the
+    /// 8 neighbours of the best; then, with <paramref name="subpel"/>, the 8 neighbours at 1/2 and then 1/4 pel on
+    /// <see cref="PixelSet.Fine"/>. Returns the vector in 1/16 pel and its SAD (on <see cref="PixelSet.Fine"/>).
     /// </summary>
     private static (int Vx16, int Vy16, long Sad) BestShift(YuvImage cur, YuvImage prev, PixelSet pixels, int radius, bool subpel)
     {
@@ -288,10 +294,10 @@ internal static class TemporalConcealer
         }
 
         (int vx16, int vy16, best) = Refine(cur, prev, pixels, pixels.Coarse, bx * 16, by * 16, 16, best, radius);
-        best = ShiftSad(cur, prev, pixels, pixels.Index, vx16, vy16, long.MaxValue);
+        best = ShiftSad(cur, prev, pixels, pixels.Fine, vx16, vy16, long.MaxValue);
         for (int step = 8; subpel && step >= 4; step /= 2)
         {
-            (vx16, vy16, best) = Refine(cur, prev, pixels, pixels.Index, vx16, vy16, step, best, radius);
+            (vx16, vy16, best) = Refine(cur, prev, pixels, pixels.Fine, vx16, vy16, step, best, radius);
         }
 
         return (vx16, vy16, best);
@@ -327,14 +333,14 @@ internal static class TemporalConcealer
     {
         if (m.IsShift)
         {
-            return ShiftSad(cur, prev, pixels, pixels.Index, Fixed(m.X0), Fixed(m.Y0), limit);
+            return ShiftSad(cur, prev, pixels, pixels.Fine, Fixed(m.X0), Fixed(m.Y0), limit);
         }
 
         int w = cur.Width, h = cur.Height;
         var c = cur.Y;
         var p = prev.Y;
         long sad = 0;
-        foreach (int i in pixels.Index)
+        foreach (int i in pixels.Fine)
         {
             int y = i / w, x = i - (y * w);
             var (vx, vy) = m.At(x, y);
@@ -430,15 +436,26 @@ internal static class TemporalConcealer
     /// <summary>The luma pixels of unflagged blocks in the rectangle [x0, x1) x [y0, y1) (clipped to the frame).</summary>
     private static void CollectIntact(ReadOnlySpan<bool> flagged, int cols, int w, int h, int x0, int y0, int x1, int y1, PixelSet pixels)
     {
-        pixels.Clear();
         (x0, y0, x1, y1) = (Math.Max(0, x0), Math.Max(0, y0), Math.Min(w, x1), Math.Min(h, y1));
-        for (int by = y0 / 8 * 8; by < y1; by += 8)
+        for (int pass = 0, count = 0; pass < 2; pass++)
         {
-            for (int bx = x0 / 8 * 8; bx < x1; bx += 8)
+            pixels.Begin(count); // pass 0 counts, pass 1 adds
+            for (int by = y0 / 8 * 8; by < y1; by += 8)
             {
-                if (!flagged[((by / 8) * cols) + (bx / 8)])
+                for (int bx = x0 / 8 * 8; bx < x1; bx += 8)
                 {
-                    pixels.Add(Math.Max(x0, bx), Math.Max(y0, by), Math.Min(x1, bx + 8), Math.Min(y1, by + 8));
+                    if (!flagged[((by / 8) * cols) + (bx / 8)])
+                    {
+                        int ax0 = Math.Max(x0, bx), ay0 = Math.Max(y0, by), ax1 = Math.Min(x1, bx + 8), ay1 = Math.Min(y1, by + 8);
+                        if (pass == 0)
+                        {
+                            count += (ax1 - ax0) * (ay1 - ay0);
+                        }
+                        else
+                        {
+                            pixels.Add(ax0, ay0, ax1, ay1);
+                        }
+                    }
                 }
             }
         }
@@ -464,12 +481,18 @@ internal static class TemporalConcealer
     /// <summary>Luma pixel indices with their bounding box (shifts that keep the box inside the frame need no clamping).</summary>
     private sealed class PixelSet(int width)
     {
-        public List<int> Index { get; } = new(1024);
+        private int _coarseStep, _fineStep, _toCoarse, _toFine;
 
-        /// <summary>The quincunx half of <see cref="Index"/> (x + y even): the integer search's pixels.</summary>
-        public List<int> Coarse { get; } = new(512);
+        /// <summary>About <see cref="CoarsePixels"/> of the pixels, evenly spread (every k-th in the order added, k odd and
+        /// at least 3): the integer search's pixels.</summary>
+        public List<int> Coarse { get; } = new(CoarsePixels + 64);
 
-        public int Count => Index.Count;
+        /// <summary>About <see cref="FinePixels"/> of the pixels (every k-th, k odd): the pixels that compare sub-pixel and
+        /// candidate motions.</summary>
+        public List<int> Fine { get; } = new(FinePixels + 64);
+
+        /// <summary>Pixels added (all of them, not only those kept).</summary>
+        public int Count { get; private set; }
 
         public int MinX { get; private set; }
 
@@ -479,10 +502,14 @@ internal static class TemporalConcealer
 
         public int MaxY { get; private set; }
 
-        public void Clear()
+        /// <summary>Starts a set of <paramref name="expected"/> pixels (which sets the subsampling steps).</summary>
+        public void Begin(int expected)
         {
-            Index.Clear();
             Coarse.Clear();
+            Fine.Clear();
+            Count = 0;
+            (_coarseStep, _fineStep) = (Math.Max(3, (expected / CoarsePixels) | 1), (expected / FinePixels) | 1);
+            (_toCoarse, _toFine) = (1, 1);
             (MinX, MinY, MaxX, MaxY) = (int.MaxValue, int.MaxValue, int.MinValue, int.MinValue);
         }
 
@@ -493,14 +520,21 @@ internal static class TemporalConcealer
             {
                 for (int x = x0; x < x1; x++)
                 {
-                    Index.Add((y * width) + x);
-                    if (((x + y) & 1) == 0)
+                    if (--_toCoarse == 0)
                     {
                         Coarse.Add((y * width) + x);
+                        _toCoarse = _coarseStep;
+                    }
+
+                    if (--_toFine == 0)
+                    {
+                        Fine.Add((y * width) + x);
+                        _toFine = _fineStep;
                     }
                 }
             }
 
+            Count += (x1 - x0) * (y1 - y0);
             (MinX, MinY, MaxX, MaxY) = (Math.Min(MinX, x0), Math.Min(MinY, y0), Math.Max(MaxX, x1 - 1), Math.Max(MaxY, y1 - 1));
         }
 
