@@ -26,11 +26,12 @@ namespace VideoQuality.Repair;
 /// <item><b>Per hole tile</b> (whole flagged blocks, at most <see cref="RepairOptions.ConcealTileSide"/> px), S = the
 /// intact pixels (of unflagged blocks) within <see cref="RepairOptions.MatchRing"/> px of the tile's rectangle. The
 /// candidates, in order, a later one replacing the best only with a strictly lower SAD (so a static scene keeps the
-/// co-located copy): the zero vector; the tile's own vector (integer full search within
-/// <see cref="RepairOptions.SearchRadius"/>: the even vectors, smallest first, then the 8 neighbours of the best; then
-/// refined to half- and quarter-pel over the 8 neighbours at each step, <see cref="RepairOptions.SubpelMotion"/>); the global field; the vectors of already concealed
-/// adjacent blocks (<see cref="RepairOptions.NeighbourCandidates"/>: motion carried through the damaged area). A tile
-/// with fewer than 8 intact pixels around it takes the global field, else an adjacent tile's vector, else zero.</item>
+/// co-located copy): the zero vector; the tile's own vector (integer search within
+/// <see cref="RepairOptions.SearchRadius"/>: every even vector, smallest first, then the 8 neighbours of the best; then
+/// refined to half- and quarter-pel over the 8 neighbours at each step, <see cref="RepairOptions.SubpelMotion"/>); the
+/// global field; the vectors of already concealed adjacent blocks (<see cref="RepairOptions.NeighbourCandidates"/>:
+/// motion carried through the damaged area). A tile with fewer than 8 intact pixels around it takes the global field,
+/// else an adjacent tile's vector, else zero.</item>
 /// <item>Only the tile's flagged blocks are written: luma and chroma warped by the chosen motion.</item>
 /// <item>Cost: the integer search compares about <see cref="CoarsePixels"/> of S and the other comparisons about
 /// <see cref="FinePixels"/> (larger sets are subsampled evenly).</item>
