@@ -44,8 +44,13 @@ internal static class TemporalConcealer
     private const int MinTexture = 4;
 
     /// <summary>Most pixels (about) the integer search compares per tile, and the sub-pixel and candidate comparisons:
-    /// larger rings are subsampled evenly, which bounds the cost per tile.</summary>
-    private const int CoarsePixels = 384, FinePixels = 1024;
+    /// larger rings are subsampled evenly, which bounds the cost per tile. 256 / 512 against 384 / 1024: +2.35 against
+    /// +2.38 dB on calib_vqbench with ground-truth masks, 3.2 against 3.4 ms a 640x360 frame with 10% flagged.</summary>
+    private const int CoarsePixels = 256, FinePixels = 512;
+
+    /// <summary>Pixels of a 16x16 global-motion block that compare sub-pixel vectors (every third): the fit averages
+    /// over many blocks.</summary>
+    private const int GlobalBlockFinePixels = 86;
 
     /// <summary>Mean absolute luma difference over unflagged blocks (every second pixel of every second row).</summary>
     public static double UnflaggedMad(YuvImage cur, YuvImage prev, ReadOnlySpan<bool> flagged, int cols)
@@ -143,7 +148,7 @@ internal static class TemporalConcealer
                     continue;
                 }
 
-                pixels.Begin(256);
+                pixels.Begin(256, GlobalBlockFinePixels);
                 pixels.Add(c * 8, r * 8, (c + 2) * 8, (r + 2) * 8);
 
                 var (vx16, vy16, _) = BestShift(cur, prev, pixels, o.SearchRadius, o.SubpelMotion);
@@ -380,8 +385,24 @@ internal static class TemporalConcealer
             return sad;
         }
 
-        // The same weights everywhere and no clamping: Sample's formula on offsets from the pixel's own index.
+        // The same weights everywhere and no clamping: Sample's formula on offsets from the pixel's own index (a whole-pixel
+        // shift reads one pixel).
         int off = (iy * w) + ix, w00 = (16 - fx) * (16 - fy), w01 = fx * (16 - fy), w10 = (16 - fx) * fy, w11 = fx * fy;
+        if ((fx | fy) == 0)
+        {
+            for (int k = 0; k < index.Length; k++)
+            {
+                int i = index[k];
+                sad += Math.Abs(c[i] - p[i + off]);
+                if ((k & 15) == 15 && sad >= limit)
+                {
+                    break;
+                }
+            }
+
+            return sad;
+        }
+
         for (int k = 0; k < index.Length; k++)
         {
             int i = index[k], j = i + off;
@@ -503,13 +524,14 @@ internal static class TemporalConcealer
 
         public int MaxY { get; private set; }
 
-        /// <summary>Starts a set of <paramref name="expected"/> pixels (which sets the subsampling steps).</summary>
-        public void Begin(int expected)
+        /// <summary>Starts a set of <paramref name="expected"/> pixels (which sets the subsampling steps); <see cref="Fine"/>
+        /// keeps about <paramref name="fine"/> of them.</summary>
+        public void Begin(int expected, int fine = FinePixels)
         {
             Coarse.Clear();
             Fine.Clear();
             Count = 0;
-            (_coarseStep, _fineStep) = (Math.Max(3, (expected / CoarsePixels) | 1), (expected / FinePixels) | 1);
+            (_coarseStep, _fineStep) = (Math.Max(3, (expected / CoarsePixels) | 1), (expected / fine) | 1);
             (_toCoarse, _toFine) = (1, 1);
             (MinX, MinY, MaxX, MaxY) = (int.MaxValue, int.MaxValue, int.MinValue, int.MinValue);
         }
