@@ -90,13 +90,17 @@ internal static class CliApp
             Description = "enhancer cost profile for in-process repair: fast or quality (default: fast on CPU, quality on a GPU)",
             Validators = { r => { if (r.GetValueOrDefault<string?>() is { } p && p is not ("fast" or "quality")) r.AddError($"--profile must be fast or quality, got '{p}'"); } },
         };
+        var masks = new Option<string?>("--masks")
+        {
+            Description = "repair with the block masks in DIR/<input stem>.jsonl (vqbench prediction format, e.g. pred-from-gt) instead of the detector",
+        };
         var cmd = new Command("enhance", "repair macroblocking in each input; write lossless y4m (and viewable previews)")
         {
-            inputs, outDir, enhancer, preview, threads, modelRoot, profile,
+            inputs, outDir, enhancer, preview, threads, modelRoot, profile, masks,
         };
         cmd.SetAction((r, ct) => EnhanceCommand.RunAsync(
             new EnhanceOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(enhancer), r.GetValue(preview),
-                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot, r.GetValue(profile)),
+                r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot, r.GetValue(masks), r.GetValue(profile)),
             output, errors, ct));
         return cmd;
     }

@@ -103,7 +103,7 @@ internal static class RepairBench
     }
 
     /// <summary>Clusters of 4x4 blocks at deterministic places until <paramref name="share"/> of the blocks are flagged.</summary>
-    private static BlockMask Mask(double share)
+    internal static BlockMask Mask(double share)
     {
         var grid = new bool[Rows * Cols];
         int target = (int)Math.Round(share * grid.Length), count = 0;
@@ -127,7 +127,7 @@ internal static class RepairBench
         return BlockMask.FromBools(8, Rows, Cols, grid);
     }
 
-    private static List<RawFrame> ReadI420(string clip, int maxFrames)
+    internal static List<RawFrame> ReadI420(string clip, int maxFrames)
     {
         using var reader = new Y4mReader(File.OpenRead(clip));
         var frames = new List<RawFrame>();

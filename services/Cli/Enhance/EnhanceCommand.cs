@@ -10,7 +10,9 @@ namespace VideoQuality.Cli.Enhance;
 /// <summary>Options of `vq enhance`.</summary>
 /// <param name="Enhancer">Address of a running Enhancer service; null repairs in-process.</param>
 /// <param name="Preview">Also write an H.264 copy and a side-by-side comparison (input | repaired).</param>
-internal sealed record EnhanceOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Enhancer, bool Preview, int? Threads, string ModelRoot, string? Profile = null);
+/// <param name="Masks">Folder of vqbench prediction files (&lt;stem&gt;.jsonl) to repair with instead of the detector (<see cref="MaskEnhancer"/>).</param>
+/// <param name="Profile">Enhancer cost profile (fast, quality); null = the model's default for the provider.</param>
+internal sealed record EnhanceOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Enhancer, bool Preview, int? Threads, string ModelRoot, string? Masks = null, string? Profile = null);
 
 /// <summary>What `vq enhance` produced for one input.</summary>
 internal sealed record EnhanceOutcome(string Input, string? OutputPath, long Frames, long RepairedFrames, long ModelBlocks, long TemporalBlocks, IReadOnlyList<string> Previews, string? Error);
@@ -23,11 +25,27 @@ internal sealed record EnhanceOutcome(string Input, string? OutputPath, long Fra
 /// </summary>
 internal sealed class EnhanceCommand(IFrameEnhancer enhancer, TextWriter output, TextWriter errors)
 {
-    public static IFrameEnhancer CreateEnhancer(EnhanceOptions o) =>
-        o.Enhancer is not null ? new RemoteEnhancer(o.Enhancer) : EmbeddedEnhancer.Create(o.ModelRoot, o.Threads, o.Profile);
+    public static IFrameEnhancer CreateEnhancer(EnhanceOptions o)
+    {
+        if (o.Masks is null)
+        {
+            return o.Enhancer is not null ? new RemoteEnhancer(o.Enhancer) : EmbeddedEnhancer.Create(o.ModelRoot, o.Threads, o.Profile);
+        }
+
+        var inference = Detect.EmbeddedDetector.Inference(o.Threads);
+        var repairer = Repair.FrameRepairer.Load(new ModelOptions { Root = o.ModelRoot, Profile = o.Profile }, inference, EmbeddedEnhancer.RepairSettings());
+        return new MaskEnhancer(repairer, o.Masks, inference.IntraOpThreads);
+    }
 
     public static async Task<int> RunAsync(EnhanceOptions options, TextWriter output, TextWriter errors, CancellationToken stop)
     {
+        if (options.Masks is { } masks && (options.Enhancer is not null || !Directory.Exists(masks)))
+        {
+            errors.WriteLine(options.Enhancer is not null ? "vq: --masks repairs in-process; it cannot be combined with --enhancer"
+                : $"vq: --masks: no folder {masks}");
+            return 2;
+        }
+
         IFrameEnhancer enhancer;
         try
         {

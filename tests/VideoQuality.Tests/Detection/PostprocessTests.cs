@@ -139,4 +139,54 @@ public class VqbenchLineTests
         Assert.Equal("compression", root.GetProperty("class").GetString());
         Assert.Equal("d0", root.GetProperty("mask").GetProperty("bits").GetString());
     }
+
+    [Fact]
+    public void Read_returns_what_Format_wrote()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var bits = MaskCodec.Pack([true, false, false, true]);
+            File.WriteAllLines(path, [VqbenchLine.Format(0, 0.75f, FrameClass.Transmission, 8, 2, 2, bits), "",
+                VqbenchLine.Format(1, 0f, FrameClass.Clean, 8, 0, 0, [], includeMask: false)]);
+            var lines = VqbenchLine.Read(path);
+            Assert.Equal(2, lines.Count);
+            Assert.Equal(FrameClass.Transmission, lines[0].Class);
+            Assert.Equal(0.75, lines[0].Severity);
+            Assert.Equal(bits, lines[0].Mask8(2, 2).Bits);
+            Assert.Null(lines[1].Mask);
+            Assert.Equal(0, lines[1].Mask8(2, 2).Flagged);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"frame\": 0, \"severity\": 0.5", "invalid JSON")]
+    [InlineData("[1, 2]", "not a JSON object")]
+    [InlineData("{\"frame\": 1, \"severity\": 0.5}", "'frame' must be 0")]
+    [InlineData("{\"frame\": 0, \"severity\": 1.5}", "severity")]
+    [InlineData("{\"frame\": 0, \"severity\": 0.5, \"class\": \"blocky\"}", "class must be")]
+    [InlineData("{\"frame\": 0, \"severity\": 0.5, \"mask\": {\"block\": 4, \"rows\": 1, \"cols\": 1, \"bits\": \"80\"}}", "mask needs block")]
+    [InlineData("{\"frame\": 0, \"severity\": 0.5, \"mask\": {\"block\": 8, \"rows\": 2, \"cols\": 8, \"bits\": \"80\"}}", "needs 4 hex digits")]
+    [InlineData("{\"frame\": 0, \"severity\": 0.5, \"mask\": {\"block\": 8, \"rows\": 1, \"cols\": 8, \"bits\": \"zz\"}}", "not hex")]
+    public void Bad_lines_are_rejected_naming_the_line(string line, string message)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => VqbenchLine.Parse(line, 0, "clip.jsonl line 1"));
+        Assert.StartsWith("clip.jsonl line 1: ", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void A_mask_on_another_grid_is_rejected_and_a_16_px_mask_is_spread_on_the_8_px_grid()
+    {
+        // 3x3 blocks of 8 px = 2x2 of 16 px; the 16-px bit (0, 1) covers 8-px columns 2 (column 3 is outside the frame).
+        var p16 = VqbenchLine.Parse(VqbenchLine.Format(0, 0.5f, FrameClass.Transmission, 16, 2, 2, MaskCodec.Pack([false, true, false, false])), 0, "x");
+        Assert.Equal(MaskCodec.Pack([false, false, true, false, false, true, false, false, false]), p16.Mask8(3, 3).Bits);
+        var p8 = VqbenchLine.Parse(VqbenchLine.Format(0, 0.5f, FrameClass.Transmission, 8, 2, 2, MaskCodec.Pack([true, true, true, true])), 0, "x");
+        var e = Assert.Throws<InvalidDataException>(() => p8.Mask8(3, 3));
+        Assert.Contains("mask is 2x2 blocks of 8 px, the frame needs 3x3", e.Message);
+    }
 }
