@@ -406,17 +406,39 @@ public class RepairTests
     [Fact]
     public void Enhancer_profiles_are_chosen_by_configuration_and_refused_when_unknown()
     {
-        var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
-        var manifest = ModelRegistry.Load(Path.Combine(TestModels.Root, "enhancer", versions[0])).Manifest;
-        Assert.Contains("fast", manifest.Profiles.Keys);
-        Assert.Contains("quality", manifest.Profiles.Keys);
-        Assert.Equal("fast", Repairer.Model.Info.Profile); // CPU default
-        using var quality = EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Profile = "quality" }, TestModels.CpuOptions());
-        Assert.Equal("quality", quality.Info.Profile);
-        Assert.Equal(manifest.Profiles["quality"].Sha256, quality.Info.Sha256);
-        Assert.Equal(manifest.Profiles["quality"].ContextMargin, quality.ContextMargin);
-        var e = Assert.Throws<ModelLoadException>(() => EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Profile = "turbo" }, TestModels.CpuOptions()));
-        Assert.Contains("no profile 'turbo'", e.Message);
-        Assert.Contains("fast", e.Message);
+        // A version with two profiles (both files are the served model, so the load path is the real one).
+        string root = Path.Combine(Path.GetTempPath(), "vq-profiles-" + Guid.NewGuid().ToString("N"));
+        var served = ModelRegistry.Resolve(TestModels.Root, "enhancer");
+        string dir = Directory.CreateDirectory(Path.Combine(root, "enhancer", "9.0.0")).FullName;
+        try
+        {
+            File.Copy(served.ModelPath, Path.Combine(dir, "a.onnx"));
+            File.Copy(served.ModelPath, Path.Combine(dir, "b.onnx"));
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(served.Directory, "manifest.json")))!.AsObject();
+            string sha = served.Manifest.Sha256;
+            node["version"] = "9.0.0";
+            node["profiles"] = System.Text.Json.Nodes.JsonNode.Parse(
+                "{\"fast\": {\"file\": \"a.onnx\", \"sha256\": \"" + sha + "\", \"context_margin\": 7}, "
+                + "\"quality\": {\"file\": \"b.onnx\", \"sha256\": \"" + sha + "\", \"context_margin\": 9}}");
+            node["default_profile"] = System.Text.Json.Nodes.JsonNode.Parse("""{"cpu": "fast", "gpu": "quality"}""");
+            File.WriteAllText(Path.Combine(dir, "manifest.json"), node.ToJsonString());
+
+            using var auto = EnhancerModel.Load(new ModelOptions { Root = root }, TestModels.CpuOptions());
+            Assert.Equal("fast", auto.Info.Profile); // CPU default
+            Assert.Equal(7, auto.ContextMargin);
+            using var quality = EnhancerModel.Load(new ModelOptions { Root = root, Profile = "quality" }, TestModels.CpuOptions());
+            Assert.Equal("quality", quality.Info.Profile);
+            Assert.Equal(9, quality.ContextMargin);
+            var e = Assert.Throws<ModelLoadException>(() => EnhancerModel.Load(new ModelOptions { Root = root, Profile = "turbo" }, TestModels.CpuOptions()));
+            Assert.Contains("no profile 'turbo'", e.Message);
+            Assert.Contains("fast, quality", e.Message);
+
+            File.WriteAllBytes(Path.Combine(dir, "b.onnx"), [1, 2, 3]); // a tampered profile file is refused like any model
+            Assert.Throws<ModelLoadException>(() => EnhancerModel.Load(new ModelOptions { Root = root, Profile = "quality" }, TestModels.CpuOptions()));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
