@@ -104,8 +104,8 @@ def main() -> None:
     out = [d]
     if a.smoke or a.enhancer_minutes > 0:
         enh_pt = ck / "enhancer.pt"
-        enh_info = train_enhancer.train([sets["train"]], enh_pt, 0.15 if a.smoke else a.enhancer_minutes, a.seed,
-                                        limit=4 if a.smoke else None)
+        enh_info = train_enhancer.train("v1", [sets["train"]], enh_pt, 0.15 if a.smoke else a.enhancer_minutes, [],
+                                        a.seed, limit=4 if a.smoke else None)
         res = enh_eval.run(sets["val"], det_cal, enh_pt, a.work / "eval" / "enhancer", pp)
         enh_metrics = {"vqbench_val": {g: {"dpsnr": round(m["dpsnr"], 4), "dssim": round(m["dssim"], 5)}
                                        for g, m in res["enhancer"].items()}}
