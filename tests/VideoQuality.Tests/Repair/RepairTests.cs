@@ -371,20 +371,24 @@ public class RepairTests
         var versions = ModelRegistry.ListVersions(TestModels.Root, "enhancer");
         Assert.True(versions.Count > 0, $"no enhancer model under {TestModels.Root}/enhancer");
         Assert.Equal(versions[0], Repairer.Model.Info.Version);
-        foreach (string version in versions)
+        // Candidates (models/candidates/enhancer/<version>) are held to their golden vectors too.
+        string candidates = Path.Combine(TestModels.Root, "candidates");
+        var all = versions.Select(v => (Root: TestModels.Root, Version: v))
+            .Concat(ModelRegistry.ListVersions(candidates, "enhancer").Select(v => (Root: candidates, Version: v)));
+        foreach (var (root, version) in all)
         {
-            string golden = Path.Combine(TestModels.Root, "enhancer", version, "golden");
+            string golden = Path.Combine(root, "enhancer", version, "golden");
             using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(golden, "cases.json")));
             double tol = doc.RootElement.TryGetProperty("tolerance", out var t) ? t.GetDouble() : 1e-4;
             var cases = doc.RootElement.GetProperty("cases");
             Assert.True(cases.GetArrayLength() > 0);
             foreach (var group in cases.EnumerateArray().GroupBy(c => c.TryGetProperty("profile", out var p) ? p.GetString() : null))
             {
-                using var model = EnhancerModel.Load(new ModelOptions { Root = TestModels.Root, Version = version, Profile = group.Key }, TestModels.CpuOptions());
+                using var model = EnhancerModel.Load(new ModelOptions { Root = root, Version = version, Profile = group.Key }, TestModels.CpuOptions());
                 Assert.Equal(group.Key ?? string.Empty, model.Info.Profile);
                 foreach (var c in group)
                 {
-                    string name = $"{version} {c.GetProperty("name").GetString()}";
+                    string name = $"{root} {version} {c.GetProperty("name").GetString()}";
                     int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
                     var luma = File.ReadAllBytes(Path.Combine(golden, c.GetProperty("luma").GetString()!));
                     var spec = c.GetProperty("outputs").GetProperty("restored");
