@@ -47,5 +47,5 @@ public static class RepairPolicy
     }
 
     /// <summary>A mask of the same grid with nothing flagged.</summary>
-    private static BlockMask EmptyLike(BlockMask m) => new(m.BlockSize, m.Rows, m.Cols, new byte[m.Bits.Length]);
+    public static BlockMask EmptyLike(BlockMask m) => new(m.BlockSize, m.Rows, m.Cols, new byte[m.Bits.Length]);
 }

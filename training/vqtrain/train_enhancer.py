@@ -57,7 +57,8 @@ def sample(items, rng, batch: int, patch: int):
             y0 = int(br) * 8 - 8 * rng.integers(0, patch // 8)
             x0 = int(bc) * 8 - 8 * rng.integers(0, patch // 8)
         else:
-            d, r, _, _, _ = (damaged if u < 0.8 and damaged else clean)[rng.integers(len(damaged) if u < 0.8 and damaged else len(clean))]
+            pool = damaged if u < 0.8 and damaged else clean
+            d, r, _, _, _ = pool[rng.integers(len(pool))]
             t = rng.integers(d.shape[0])
             y0, x0 = 8 * rng.integers(0, d.shape[1] // 8), 8 * rng.integers(0, d.shape[2] // 8)
         y0 = int(np.clip(y0, 0, d.shape[1] - patch)) // 8 * 8

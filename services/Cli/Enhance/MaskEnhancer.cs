@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using VideoQuality.Cli.Input;
 using VideoQuality.Contracts.V1;
-using BlockMask = VideoQuality.Detection.BlockMask;
 using VideoQuality.Detection;
 using VideoQuality.Repair;
 
@@ -47,7 +46,7 @@ internal sealed class MaskEnhancer(FrameRepairer repairer, string masksDir, int 
             var line = lines[(int)n++];
             int rows = (frame.Luma.Height + 7) / 8, cols = (frame.Luma.Width + 7) / 8;
             var mask = line.Mask8(rows, cols);
-            var empty = new BlockMask(8, rows, cols, new byte[mask.Bits.Length]);
+            var empty = RepairPolicy.EmptyLike(mask);
             var cls = line.Class ?? FrameClass.Clean;
             var (comp, trans) = RepairPolicy.Select(repairer.Options, cls,
                 cls == FrameClass.Compression ? mask : empty, cls == FrameClass.Transmission ? mask : empty);
