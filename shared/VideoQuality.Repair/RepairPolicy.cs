@@ -13,6 +13,8 @@ namespace VideoQuality.Repair;
 /// <item>unless its transmission mask covers more than <see cref="RepairOptions.MaxConcealFraction"/> of the frame:
 /// then it is repaired as compression (no concealment), because copying most of a frame from the previous one loses
 /// badly whenever the mask is wrong (dense texture that the detector marks whole).</item>
+/// <item>in a frame classed compression, with <see cref="RepairOptions.WholeCompressionFrames"/>, every block that is not
+/// flagged as transmission is repaired by the model (the detector's frame class decides, not its block mask).</item>
 /// </list>
 /// </summary>
 public static class RepairPolicy
@@ -41,6 +43,18 @@ public static class RepairPolicy
             }
 
             return (EmptyLike(compression), new BlockMask(transmission.BlockSize, transmission.Rows, transmission.Cols, union));
+        }
+
+        if (options.WholeCompressionFrames && frameClass == FrameClass.Compression
+            && compression.Rows == transmission.Rows && compression.Cols == transmission.Cols)
+        {
+            var all = new bool[compression.Rows * compression.Cols];
+            for (int i = 0; i < all.Length; i++)
+            {
+                all[i] = !MaskCodec.Get(transmission.Bits, i);
+            }
+
+            return (BlockMask.FromBools(compression.BlockSize, compression.Rows, compression.Cols, all), transmission);
         }
 
         return (compression, transmission);

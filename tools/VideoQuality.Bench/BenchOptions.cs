@@ -25,6 +25,9 @@ internal sealed record BenchOptions(
 
     public int StreamFrames { get; init; } = 600;
 
+    /// <summary>The enhancer's cost profile (repair bench); null: the model's CPU default.</summary>
+    public string? Profile { get; init; }
+
     /// <summary>Unary calls send the frame alone (no previous frame as temporal context).</summary>
     public bool NoPrevious { get; init; }
 
@@ -51,6 +54,7 @@ internal sealed record BenchOptions(
                 "--seconds" => o with { Seconds = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--stream-frames" => o with { StreamFrames = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--no-previous" => o with { NoPrevious = true },
+                "--profile" => o with { Profile = Next() },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

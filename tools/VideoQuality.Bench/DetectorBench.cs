@@ -23,7 +23,7 @@ internal static class DetectorBench
 
     public sealed record DetectorTiming(int Threads, double MeanMs, double P50Ms, double P95Ms, double InferenceShare, string Provider);
 
-    public sealed record SizeResult(int Width, int Height, int Frames, string Clip, FfmpegBlockdetect.Timing Blockdetect,
+    public sealed record SizeResult(int Width, int Height, int Frames, string Clip, FfmpegFilterTiming.Timing Blockdetect,
         IReadOnlyList<DetectorTiming> Detector);
 
     public static async Task<int> RunAsync(string[] args)
@@ -52,7 +52,7 @@ internal static class DetectorBench
             var clip = o.Clips.TryGetValue((w, h), out var given) ? given : await MakeClipAsync(o.Work, w, h, o.Frames);
             var frames = ReadLuma(clip, o.Frames);
             Console.WriteLine($"## {w}x{h}: {frames.Count} frames of {clip}");
-            var bd = await FfmpegBlockdetect.MeasureAsync(clip, frames.Count, o.Repeat, CancellationToken.None);
+            var bd = await FfmpegFilterTiming.MeasureAsync(clip, frames.Count, o.Repeat, CancellationToken.None);
             Console.WriteLine($"blockdetect: {bd.FilterMsPerFrame:0.000} ms/frame (with filter {bd.WithFilterS:0.000} s, decode only {bd.DecodeOnlyS:0.000} s, medians of {o.Repeat})");
             var det = new List<DetectorTiming>();
             foreach (var t in o.Threads)

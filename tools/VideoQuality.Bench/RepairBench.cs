@@ -15,7 +15,11 @@ namespace VideoQuality.Bench;
 /// previous frame; also with RGB24, PNG and JPEG frames in and out), at each intra-op thread count; then detection + repair per frame (detection included). Damage is
 /// laid out as clusters of 4x4 blocks at deterministic pseudo-random places (real damage comes in patches, not as
 /// isolated blocks); the frames are real mpeg2 frames (the bench clip), read once before timing.
-/// Options: as the detector bench (<c>--threads 1,2 --frames 60 --repeat 3 --clip 640x360=PATH.y4m --model-root DIR</c>).
+/// At one thread, ffmpeg's <c>spp</c> and <c>deblock</c> are timed on the same frames of the same clip
+/// (<see cref="FfmpegFilterTiming"/>) and the fully flagged frame's time is printed as a ratio to spp's (issue 12: the fast
+/// profile within 3x spp).
+/// Options: as the detector bench (<c>--threads 1,2 --frames 60 --repeat 3 --clip 640x360=PATH.y4m --model-root DIR</c>),
+/// plus <c>--profile fast|quality</c> (the enhancer's cost profile; default: the model's CPU default).
 /// </summary>
 internal static class RepairBench
 {
@@ -35,11 +39,17 @@ internal static class RepairBench
         foreach (var threads in o.Threads)
         {
             var inference = EmbeddedDetector.Inference(threads);
-            using var repairer = FrameRepairer.Load(new ModelOptions { Root = modelRoot }, inference, EmbeddedEnhancer.RepairSettings());
+            using var repairer = FrameRepairer.Load(new ModelOptions { Root = modelRoot, Profile = o.Profile }, inference, EmbeddedEnhancer.RepairSettings());
+            var fullFrameMs = 0.0;
             foreach (var share in new[] { 0.0, 0.05, 0.20, 1.0 })
             {
                 var mask = Mask(share);
-                Row(threads, share, "model", frames, o.Repeat, (s, f) => repairer.Repair(null, f, mask, none));
+                fullFrameMs = Row(threads, share, "model", frames, o.Repeat, (s, f) => repairer.Repair(null, f, mask, none));
+            }
+
+            if (threads == 1)
+            {
+                await FfmpegRowsAsync(clip, frames.Count, o.Repeat, fullFrameMs, repairer.Model.Info);
             }
 
             var trans = Mask(0.05);
@@ -74,7 +84,26 @@ internal static class RepairBench
         return 0;
     }
 
-    private static void Row(int threads, double share, string method, List<RawFrame> frames, int repeat, Func<int, RawFrame, RepairResult> repair)
+    /// <summary>ffmpeg spp and deblock on the same frames, one thread, and the model's fully flagged frame against spp.</summary>
+    private static async Task FfmpegRowsAsync(string clip, int frames, int repeat, double fullFrameMs, EnhancerModelInfo model)
+    {
+        double spp = 0;
+        // The settings vqbench's `baseline` runs (ENH_FILTERS in ../shared/vqbench/vqbench.py), so that the time is that of
+        // the ΔPSNR rows it is compared with; spp without a qp and without QP tables in its input (a y4m) passes frames through.
+        foreach (var (name, filter) in new[] { ("spp", "spp=quality=4:qp=6:mode=hard"), ("deblock", "deblock=filter=strong:block=8") })
+        {
+            var t = await FfmpegFilterTiming.MeasureAsync(clip, frames, Math.Max(repeat, 3), CancellationToken.None, filter);
+            spp = name == "spp" ? t.FilterMsPerFrame : spp;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| 1 | 100% | ffmpeg {filter} (same frames; median of runs minus decode-only) | all | | | {t.FilterMsPerFrame:0.00} | | | |"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"|   | (fully flagged frame, {model.Name} {model.Version}{(model.Profile.Length > 0 ? $" {model.Profile} profile" : "")}: {fullFrameMs:0.00} ms = {fullFrameMs / spp:0.00}x ffmpeg spp) | | | | | | | | |"));
+    }
+
+    /// <summary>Times one method over the frames and prints its row; returns the mean ms per frame.</summary>
+    private static double Row(int threads, double share, string method, List<RawFrame> frames, int repeat, Func<int, RawFrame, RepairResult> repair)
     {
         // Warm-up, unrecorded: JIT tiering promotes the hot loops after ~30 calls, ONNX Runtime plans new shapes.
         for (int i = 0; i < 40; i++)
@@ -100,6 +129,7 @@ internal static class RepairBench
         ms.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {threads} | {share * 100:0}% | {method} | {last!.ModelBlocks + last.TemporalBlocks} | {last.Tiles} | {last.ModelPixels} | {ms.Average():0.00} | {ms[ms.Count / 2]:0.00} | {ms[(int)(0.95 * (ms.Count - 1))]:0.00} | {cpuMs:0.00} |"));
+        return ms.Average();
     }
 
     /// <summary>Clusters of 4x4 blocks at deterministic places until <paramref name="share"/> of the blocks are flagged.</summary>

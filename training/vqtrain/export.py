@@ -154,8 +154,9 @@ ENH2_IO = dict(
 DEFAULT_PROFILE = {"cpu": "fast", "gpu": "quality"}
 
 
-def enhancer2_golden(models: dict[str, BlockEnhancer], data: Path, gdir: Path) -> list[dict]:
-    """Per profile: tiles on the block grid (the service aligns them so), one from the frame's corner."""
+def enhancer2_golden(models: dict[str, torch.nn.Module], data: Path, gdir: Path) -> list[dict]:
+    """Per profile: tiles on the block grid (the service aligns block-domain models' tiles so), one from the frame's
+    corner; full-resolution models get their block-boundary channels for the tile's origin."""
     vq = bench.module()
     cases = []
     for variant, frame, (y0, x0, h, w) in (("mpeg2_lowrate", 4, (96, 160, 64, 96)), ("clean_h264", 2, (0, 0, 48, 48)),
@@ -167,7 +168,7 @@ def enhancer2_golden(models: dict[str, BlockEnhancer], data: Path, gdir: Path) -
         x = torch.from_numpy(tile).float()[None, None] / 255.0
         for profile, model in models.items():
             with torch.no_grad():
-                r = model(x)
+                r = model.restore(x, grid_at(x, y0, x0)) if isinstance(model, Enhancer) else model(x)
             write_f32(gdir / ("%s.%s.restored.f32" % (base, profile)), r.numpy())
             cases.append({"name": "%s_%s" % (base, profile), "profile": profile, "width": w, "height": h,
                           "origin": [y0, x0], "luma": base + ".y.u8",
@@ -177,26 +178,41 @@ def enhancer2_golden(models: dict[str, BlockEnhancer], data: Path, gdir: Path) -
 
 def export_enhancer2(checkpoints: dict[str, Path], version: str, models: Path, golden_data: Path, metrics: dict,
                      training: dict) -> Path:
-    """Enhancer 2.x: one ONNX file per cost profile (luma only, tiles on the 8-px grid), one manifest."""
+    """Enhancer 2.x: one ONNX file per cost profile, one manifest. Profiles share one interface: full-resolution
+    `Enhancer` widths take (luma, grid) and any tile origin; `BlockEnhancer`s take luma tiles on the 8-px grid."""
     d = models / "enhancer" / version
     if d.exists():
         shutil.rmtree(d)
     (d / "golden").mkdir(parents=True)
     loaded = {name: load_enhancer(ck) for name, ck in checkpoints.items()}
+    pixel = {isinstance(m, Enhancer) for m in loaded.values()}
+    if len(pixel) != 1:
+        raise ValueError("the profiles of one enhancer version must share one interface (all Enhancer or all BlockEnhancer)")
+    pixel = pixel.pop()
     profiles = {}
     for name, model in loaded.items():
         path = d / ("%s.onnx" % name)
-        export_onnx(model, (torch.rand(1, 1, 64, 96),), path, ["luma"], ["restored"])
+        if pixel:
+            x = torch.rand(1, 1, 64, 64)
+            export_onnx(EnhancerAnyOrigin(model).eval(), (x, grid_at(x, 3, 5)), path, ["luma", "grid"], ["restored"])
+            arch, margin = dict(ch=model.ch, mid=model.mid, full_resolution=True), Enhancer.RADIUS
+        else:
+            export_onnx(model, (torch.rand(1, 1, 64, 96),), path, ["luma"], ["restored"])
+            arch, margin = dict(ch=model.ch, layers=model.layers, head=model.head, block_domain=True), model.radius()
         macs = conv_macs(model, torch.rand(1, 1, 360, 640))
+        ck = checkpoints[name]
+        info = torch.load(ck, map_location="cpu").get("info", {}) if ck.suffix == ".pt" else {"exported": str(ck)}
         profiles[name] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
-                          "context_margin": model.radius(), "parameters": sum(p.numel() for p in model.parameters()),
-                          "architecture": dict(BlockEnhancer.PROFILES[name], block_domain=True),
-                          "macs": {"per_pixel": round(macs / (640 * 360), 1), "per_frame_640x360": macs}}
+                          "context_margin": margin, "parameters": sum(p.numel() for p in model.parameters()),
+                          "architecture": arch,
+                          "macs": {"per_pixel": round(macs / (640 * 360), 1), "per_frame_640x360": macs},
+                          "training": info}
     cases = enhancer2_golden(loaded, golden_data, d / "golden")
     (d / "golden" / "cases.json").write_text(json.dumps({"tolerance": 1e-4, "cases": cases}, indent=1) + "\n")
     first = profiles[DEFAULT_PROFILE["cpu"] if DEFAULT_PROFILE["cpu"] in profiles else next(iter(profiles))]
     man = {"name": "vq-enhancer", "kind": "enhancer", "version": version, "file": first["file"], "sha256": first["sha256"],
-           "bytes": first["bytes"], "opset": OPSET, "stride": 8, **ENH2_IO, "context_margin": first["context_margin"],
+           "bytes": first["bytes"], "opset": OPSET, "stride": 1 if pixel else 8, **(ENH_IO if pixel else ENH2_IO),
+           "context_margin": first["context_margin"], "parameters": first["parameters"], "macs": first["macs"],
            "profiles": profiles, "default_profile": {k: v for k, v in DEFAULT_PROFILE.items() if v in profiles},
            "training": training, "metrics": metrics, "created": datetime.date.today().isoformat()}
     (d / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")

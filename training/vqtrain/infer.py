@@ -36,12 +36,28 @@ def load_detector(path: Path) -> Detector:
 
 
 def load_enhancer(path: Path) -> torch.nn.Module:
-    """A trained enhancer checkpoint: 1.x `Enhancer` or a 2.x `BlockEnhancer` profile (checkpoint field `arch`)."""
+    """A trained enhancer: a checkpoint (.pt, its field `arch` names an `Enhancer.ARCHS` width or a `BlockEnhancer`
+    profile `block_fast`/`block_quality`), or an exported 1.x model (its folder or model.onnx, whose initializers are
+    the PyTorch state dict)."""
+    path = Path(path)
+    if path.is_dir() or path.suffix == ".onnx":
+        import onnx
+        from onnx import numpy_helper
+        g = onnx.load(str(path / "model.onnx" if path.is_dir() else path)).graph
+        init = {i.name.removeprefix("enh."): torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
+        m = Enhancer(ch=init["c1.weight"].shape[0], mid=init["c4.weight"].shape[0])
+        m.load_state_dict({k: init[k] for k in m.state_dict()})
+        return m.eval()
     ck = torch.load(path)
-    arch = ck.get("arch", "v1")
-    m = Enhancer() if arch == "v1" else BlockEnhancer.profile(arch)
-    m.load_state_dict(ck["state"])
+    arch, state = ck.get("arch", "v1"), ck["state"]
+    # full-resolution widths are read from the weights, so a checkpoint loads whatever ARCHS calls that name today
+    m = build_enhancer(arch) if arch.startswith("block_") else Enhancer(ch=state["c1.weight"].shape[0], mid=state["c4.weight"].shape[0])
+    m.load_state_dict(state)
     return m.eval()
+
+
+def build_enhancer(arch: str) -> torch.nn.Module:
+    return BlockEnhancer.profile(arch.removeprefix("block_")) if arch.startswith("block_") else Enhancer.arch(arch)
 
 
 def detect_frames(model: Detector, luma: np.ndarray, stride: int = 8):

@@ -11,8 +11,10 @@ USE = {
                 "VideoQuality detector service and the `vq` CLI; run on every frame of every stream, in order: from "
                 "2.0.0 the model carries a per-block state from frame to frame, so give it the frames of one stream "
                 "as a stream (DetectStream, `vq detect`), not as unrelated unary calls.",
-    "enhancer": "Deblocking of luma tiles around blocks that the detector flags as compression blocking. Not "
-                "meant for whole frames or for transmission damage (the enhancer service conceals that temporally).",
+    "enhancer": "Deblocking of luma tiles around blocks that the detector flags as compression blocking (and, with "
+                "`Repair:WholeCompressionFrames`, of whole frames the detector classes compression). Not for clean "
+                "frames (it costs them PSNR) or for transmission damage (the enhancer service conceals that "
+                "temporally).",
 }
 LIMITS = {
     "detector": [
@@ -76,13 +78,27 @@ def write(model_dir: Path) -> Path:
                "planes (inputs %s) for runtimes without the feature extractor (Triton)."
                % (f["name"], f["version"], f["channels"], f["definition"], g["file"], g["sha256"],
                   ", ".join("`%s`" % i["name"] for i in g["inputs"])))
+    profiles = []
+    if m.get("profiles"):
+        profiles = ["## Cost profiles", "",
+                    "Selected by configuration (`Model:Profile` in the enhancer service, `vq enhance --profile`); when none is configured: %s. "
+                    "Every profile has the interface above." % ", ".join("%s on %s" % (v, k.upper())
+                                                                        for k, v in m.get("default_profile", {}).items()),
+                    "", "| profile | file | architecture | parameters | MACs/pixel | context margin | sha256 |",
+                    "|---|---|---|---|---|---|---|"]
+        profiles += ["| %s | %s | %s | %d | %s | %d | `%s` |" % (
+            name, p["file"], ", ".join("%s=%s" % kv for kv in p["architecture"].items()), p["parameters"],
+            "{:,.0f}".format(p["macs"]["per_pixel"]), p["context_margin"], p["sha256"][:16])
+            for name, p in m["profiles"].items()]
+        profiles += ["", "Training of each profile:", "", "```json",
+                     json.dumps({n: p.get("training", {}) for n, p in m["profiles"].items()}, indent=1), "```", ""]
     lines = [
         "# %s %s" % (m["name"], m["version"]), "",
         "## Intended use", USE[kind], "",
         "## Interface", io, "",
         "- stride %d (pad right/bottom by edge replication to a multiple), opset %d, %d parameters, %d bytes, "
         "sha256 `%s`" % (m["stride"], m["opset"], m["parameters"], m["bytes"], m["sha256"]),
-        "- cost: %s" % json.dumps(m["macs"]), "",
+        "- cost: %s" % json.dumps(m["macs"]), "", *profiles,
         "## Data", "vqbench clips made from the public pool (`vqbench.py pool public`), split by source image; "
         "recipe and seeds in `manifest.json` (`training`).", "",
         "```json", json.dumps(m["training"], indent=1), "```", "",

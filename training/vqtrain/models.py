@@ -155,14 +155,57 @@ def grid_channels(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([bx, by], 1)
 
 
+def _strongest(*weights: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices of the k input channels with the largest summed |weight| in the layers that read them (all of them
+    first, in order, when k is at least their number)."""
+    score = sum(w.abs().sum(dim=(0, 2, 3)) for w in weights)
+    if k >= len(score):
+        return torch.arange(len(score))
+    return torch.sort(torch.topk(score, k).indices).values
+
+
 class Enhancer(nn.Module):
-    def __init__(self, ch: int = 32):
+    """Full-resolution residual CNN with block-boundary channels (enhancer 1.x, and the 2.x cost profiles at other
+    widths: `ARCHS`). 5x5 then four 3x3 convolutions; `ch` channels in the first three, `mid` in the fourth."""
+
+    # name -> widths. v1: enhancer 1.x (25.6 k MACs/px); fast: the CPU profile (8.3 k); quality: the GPU profile (52 k)
+    # (14 channels was tried for fast: slower than 16 on ONNX Runtime's CPU convolutions, which work in 8-channel
+    # blocks; docs/BENCHMARKS.md)
+    ARCHS = {"v1": dict(ch=32, mid=16), "fast": dict(ch=16, mid=16), "quality": dict(ch=48, mid=16)}
+
+    def __init__(self, ch: int = 32, mid: int = 16):
         super().__init__()
+        self.ch, self.mid = ch, mid
         self.c1 = nn.Conv2d(3, ch, 5, padding=2)
         self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
         self.c3 = nn.Conv2d(ch, ch, 3, padding=1)
-        self.c4 = nn.Conv2d(ch, 16, 3, padding=1)
-        self.c5 = nn.Conv2d(16, 1, 3, padding=1)
+        self.c4 = nn.Conv2d(ch, mid, 3, padding=1)
+        self.c5 = nn.Conv2d(mid, 1, 3, padding=1)
+
+    @classmethod
+    def arch(cls, name: str) -> "Enhancer":
+        return cls(**cls.ARCHS[name])
+
+    def init_from(self, other: "Enhancer") -> None:
+        """Start from a trained enhancer of another width. Wider: its channels are copied and the new ones get small
+        random inputs and zero outputs, so the network computes exactly what `other` does and training adds to it.
+        Narrower: the channels whose outgoing weights are largest are kept (a pruned copy, fine-tuned afterwards)."""
+        src = other.state_dict()
+        k1, k2, k3 = (_strongest(src[n + ".weight"], k=self.ch) for n in ("c2", "c3", "c4"))
+        k4 = _strongest(src["c5.weight"], k=self.mid)
+        with torch.no_grad():
+            for name, outs, ins in (("c1", k1, None), ("c2", k2, k1), ("c3", k3, k2), ("c4", k4, k3), ("c5", None, k4)):
+                conv, w, b = getattr(self, name), src[name + ".weight"], src[name + ".bias"]
+                o = outs if outs is not None else torch.arange(w.shape[0])
+                i = ins if ins is not None else torch.arange(w.shape[1])
+                wo, wi = min(len(o), conv.weight.shape[0]), min(len(i), conv.weight.shape[1])
+                if ins is not None and conv.weight.shape[1] > wi:
+                    conv.weight[:, wi:] = 0.0  # new input channels: no effect until trained
+                conv.weight[:wo, :wi] = w[o[:wo]][:, i[:wi]]
+                conv.bias[:wo] = b[o[:wo]]
+                if conv.weight.shape[0] > wo:
+                    conv.weight[wo:] *= 0.1
+                    conv.bias[wo:] = 0.0
 
     # Receptive field radius in pixels (5x5 then four 3x3 convolutions): context a tile needs around what it repairs.
     RADIUS = 6

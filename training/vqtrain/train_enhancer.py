@@ -22,13 +22,10 @@ import torch
 import torch.nn.functional as F
 
 from .dataset import load_clips, manifest
-from .models import BlockEnhancer, Enhancer
+from .infer import build_enhancer, load_enhancer
+from .models import Enhancer
 
 CLEAN_SHARE = 0.002  # a clip whose ground truth marks fewer compression blocks than this counts as clean
-
-
-def build(arch: str) -> torch.nn.Module:
-    return Enhancer() if arch == "v1" else BlockEnhancer.profile(arch)
 
 
 def load(dirs: list[Path], limit: int | None):
@@ -92,15 +89,21 @@ def train(arch: str, data: list[Path], out: Path, minutes: float, val: list[Path
           lr: float = 1e-3, limit: int | None = None, init: Path | None = None, patch: int | None = None) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    patch = patch or (40 if arch == "v1" else 96)
-    border = 4 if arch == "v1" else 16
+    block = arch.startswith("block_")
+    patch = patch or (96 if block else 48)
+    border = 16 if block else 6
     items = load(data, limit)
     vitems = load(val, limit) if val else []
     print("loaded %d training clips (%d damaged), %d validation clips" % (len(items), sum(it[4] for it in items),
                                                                        len(vitems)), flush=True)
-    model = build(arch)
+    model = build_enhancer(arch)
     if init:
-        model.load_state_dict(torch.load(init)["state"])
+        start = load_enhancer(init)
+        if isinstance(model, Enhancer) and isinstance(start, Enhancer):
+            model.init_from(start)  # any width: widened or pruned (models.Enhancer.init_from)
+        else:
+            model.load_state_dict(start.state_dict())
+        model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     t1, step, hist, budget = time.time(), 0, [], minutes * 60
     sl = np.s_[..., border:-border, border:-border]
@@ -122,7 +125,7 @@ def train(arch: str, data: list[Path], out: Path, minutes: float, val: list[Path
                   flush=True)
     model.eval()
     res = dict(arch=arch, steps=step, minutes=round((time.time() - t1) / 60, 1), batch=batch, patch=patch, lr=lr,
-               seed=seed, train_clips=len(items), data=[str(d) for d in data],
+               seed=seed, train_clips=len(items), data=[str(d) for d in data], init=str(init) if init else None,
                patch_dpsnr_last=round(float(np.mean(hist[-200:])), 3) if hist else None,
                val_patch_dpsnr=patch_gain(model, vitems, patch, border) if vitems else None)
     print("done", res, flush=True)
@@ -133,7 +136,7 @@ def train(arch: str, data: list[Path], out: Path, minutes: float, val: list[Path
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", choices=["v1", "fast", "quality"], default="fast")
+    ap.add_argument("--arch", choices=[*Enhancer.ARCHS, "block_fast", "block_quality"], default="fast")
     ap.add_argument("--data", type=Path, nargs="+", required=True)
     ap.add_argument("--val", type=Path, nargs="*", default=[])
     ap.add_argument("--out", type=Path, required=True)
@@ -143,7 +146,7 @@ def main() -> None:
     ap.add_argument("--patch", type=int)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
+    ap.add_argument("--init", type=Path, help="start from this checkpoint or exported model (fine-tuning; another width is widened or pruned)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     train(a.arch, a.data, a.out, a.minutes, a.val, a.seed, a.batch, a.lr, a.limit, a.init, a.patch)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using VideoQuality.Cli.Detect;
 using VideoQuality.Cli.Enhance;
@@ -9,7 +10,8 @@ namespace VideoQuality.Cli.Demo;
 /// <summary>
 /// `vq demo`: makes <see cref="SampleClip"/> (real codec damage, made with ffmpeg), runs embedded detection on it, and
 /// prints where and when the damage is: the detector's own summary, then each known segment of the clip next to
-/// what was flagged there; then repairs the clip in-process (`vq enhance --preview`) and lists the files written. (./vq has already installed ffmpeg and built everything.)
+/// what was flagged there; then repairs the clip in-process (`vq enhance --preview`), measures each segment against the undamaged source
+/// before and after the repair, and lists the files written. (./vq has already installed ffmpeg and built everything.)
 /// </summary>
 internal static class DemoCommand
 {
@@ -18,7 +20,7 @@ internal static class DemoCommand
         outDir = Path.GetFullPath(outDir);
         var clock = Stopwatch.StartNew();
         output.WriteLine($"1/3 making a {SampleClip.Width}x{SampleClip.Height} sample clip with real codec damage (ffmpeg) ...");
-        var sample = await SampleClip.MakeAsync(outDir, ct);
+        var (sample, reference) = await SampleClip.MakeAsync(outDir, ct);
         foreach (var s in SampleClip.Segments)
         {
             output.WriteLine($"    {DetectionSummary.Stamp(s.Start)} - {DetectionSummary.Stamp(s.End)}  {s.Damage}");
@@ -46,10 +48,18 @@ internal static class DemoCommand
         var enhanceOptions = new EnhanceOptions([sample], outDir, null, true, threads, env.ModelRoot);
         await using var enhancer = EnhanceCommand.CreateEnhancer(enhanceOptions);
         var repaired = await new EnhanceCommand(enhancer, output, errors).RunOneAsync(sample, outDir, preview: true, ct);
+        output.WriteLine();
+        output.WriteLine("what the repair did, by segment (luma PSNR against the undamaged source):");
+        foreach (var q in await SegmentQuality.MeasureAsync(reference, sample, repaired.OutputPath!, ct))
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {DetectionSummary.Stamp(q.Segment.Start)} - {DetectionSummary.Stamp(q.Segment.End)}  {q.Segment.Name,-9}: " +
+                $"{q.Damaged:0.00} dB as received, {q.Repaired:0.00} dB repaired ({q.Repaired - q.Damaged:+0.00;-0.00;0.00} dB)"));
+        }
 
         output.WriteLine();
         output.WriteLine("files:");
-        output.WriteLine($"  {sample}  the sample clip (lossless FFV1; its damaged parts are in {Path.Combine(outDir, "parts")})");
+        output.WriteLine($"  {sample}  the sample clip (lossless FFV1; its damaged parts and undamaged source are in {Path.Combine(outDir, "parts")})");
         output.WriteLine($"  {outcome.OutputPath}  per-frame results (vqbench JSONL: severity, class, 8x8 block mask)");
         output.WriteLine($"  {repaired.OutputPath}  the repaired clip (lossless yuv420p y4m, same frames and size)");
         output.WriteLine($"  {repaired.Previews[0]}  the repaired clip as H.264, to watch");

@@ -10,7 +10,8 @@ internal sealed record Segment(string Name, TimeSpan Start, TimeSpan End, string
 /// Makes the demo clip with real codec damage, all with ffmpeg from a lavfi source (gradient sky with grain and a
 /// test pattern): 3 s clean H.264, 3 s MPEG-2 at q 31 (heavy compression blocking), 2 s H.264 with lost slices
 /// (transmission damage, concealed by the decoder). The three decodes are joined into one lossless FFV1 file, so
-/// what the detector sees is exactly the damaged decodes.
+/// what the detector sees is exactly the damaged decodes. The undamaged source frames are kept beside it (FFV1), so a
+/// repair can be measured against the truth (<see cref="SegmentQuality"/>).
 /// </summary>
 internal static class SampleClip
 {
@@ -31,7 +32,10 @@ internal static class SampleClip
         new("sliceloss", TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(8), "H.264, 20% of slices lost (transmission damage)", "transmission"),
     ];
 
-    public static async Task<string> MakeAsync(string dir, CancellationToken ct)
+    /// <summary>The sample clip and its undamaged source (same frames, lossless).</summary>
+    public sealed record Files(string Sample, string Reference);
+
+    public static async Task<Files> MakeAsync(string dir, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
         var work = Path.Combine(dir, "parts");
@@ -47,6 +51,9 @@ internal static class SampleClip
         var lossy = SliceLoss.Drop(await File.ReadAllBytesAsync(sliced, ct), 0.2, seed: 1, out _);
         await File.WriteAllBytesAsync(damaged, lossy, ct);
 
+        var reference = Path.Combine(work, "reference.mkv");
+        await EncodeAsync(new Segment("all", TimeSpan.Zero, Segments[^1].End, "source", "clean"), ["-c:v", "ffv1", reference], ct);
+
         var sample = Path.Combine(dir, "sample.mkv");
         await FfmpegProcess.RunAsync("ffmpeg",
         [
@@ -55,7 +62,7 @@ internal static class SampleClip
             "-filter_complex", $"[0:v][1:v][2:v]concat=n=3:v=1,setpts=N/({Fps}*TB)[v]", "-map", "[v]",
             "-r", Fps.ToString(CultureInfo.InvariantCulture), "-c:v", "ffv1", "-threads", "1", sample,
         ], ct);
-        return sample;
+        return new Files(sample, reference);
     }
 
     private static Task<string> EncodeAsync(Segment s, string[] codec, CancellationToken ct)

@@ -229,6 +229,25 @@ public class RepairTests
     }
 
     [Fact]
+    public void Policy_with_whole_compression_frames_repairs_every_block_but_the_transmission_ones_of_compression_frames()
+    {
+        var comp = Mask((r, c) => r == 1 && c == 1);
+        var trans = Mask((r, c) => r == 2 && c == 5);
+        var whole = new RepairOptions { WholeCompressionFrames = true };
+        var (cc, ct) = RepairPolicy.Select(whole, FrameClass.Compression, comp, trans);
+        Assert.Equal(comp.Rows * comp.Cols - 1, cc.Flagged);
+        Assert.False(cc[2, 5]);
+        Assert.True(cc[0, 0] && cc[1, 1]);
+        Assert.Same(trans, ct);
+
+        // Other classes are unaffected: clean frames stay untouched, transmission frames are concealed as before.
+        (cc, ct) = RepairPolicy.Select(whole, FrameClass.Clean, comp, trans);
+        Assert.Equal(0, cc.Flagged + ct.Flagged);
+        (cc, ct) = RepairPolicy.Select(whole, FrameClass.Transmission, comp, trans);
+        Assert.Equal((0, 2), (cc.Flagged, ct.Flagged));
+    }
+
+    [Fact]
     public void Tiles_lie_on_the_block_grid_cover_every_flagged_block_and_respect_the_size_cap()
     {
         var rng = new Random(3);
