@@ -19,7 +19,7 @@ public static class DetectorHost
         builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50051, defaultHttpPort: 8081);
 
         var services = builder.Services;
-        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName);
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StreamsOptions>().BindConfiguration(StreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DetectorModelState>();

@@ -24,7 +24,7 @@ public static class EnhancerHost
         builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50052, defaultHttpPort: 8082);
 
         var services = builder.Services;
-        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName);
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RepairOptions>().BindConfiguration(RepairOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EnhanceStreamsOptions>().BindConfiguration(EnhanceStreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

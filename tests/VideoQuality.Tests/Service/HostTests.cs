@@ -129,4 +129,15 @@ public class OptionsTests
         Assert.Contains(messages, m => m.Contains("Streams:Mode must be live or lossless"));
         Assert.Contains(messages, m => m.Contains("Inference:Providers contains unknown provider 'DirectML'"));
     }
+
+    [Fact]
+    public async Task Invalid_model_options_fail_start_before_any_model_is_read()
+    {
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => DetectorServer.StartAsync(["--Model:Root=/nonexistent/models", "--Model:Version=latest", "--Model:Profile=Fast!"], waitUntilServing: false));
+        var messages = ex.Failures.ToList();
+        Assert.Contains(messages, m => m.Contains("Model:Root '/nonexistent/models' is not a folder"));
+        Assert.Contains(messages, m => m.Contains("Model:Version 'latest' is not a semantic version"));
+        Assert.Contains(messages, m => m.Contains("Model:Profile 'Fast!' is not a profile name"));
+    }
 }
