@@ -7,6 +7,7 @@ using VideoQuality.Contracts.V1;
 using VideoQuality.Detection;
 using VideoQuality.Detection.Grpc;
 using BlockMask = VideoQuality.Detection.BlockMask;
+using VideoQuality.Inference;
 
 namespace VideoQuality.Enhancer;
 
@@ -56,7 +57,7 @@ internal sealed partial class DetectionRouter(
                 }
 
                 return new RoutedDetection(response, response.CompressionMask.ToBlockMask(), response.TransmissionMask.ToBlockMask(),
-                    DetectionSource.Remote, Micros(t0));
+                    DetectionSource.Remote, StageClock.Micros(t0));
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && IsFallbackReason(ex))
             {
@@ -75,7 +76,7 @@ internal sealed partial class DetectionRouter(
         var routed = result.ToResponse(frame.StreamId, frame.Sequence, frame.TimestampUs);
         routed.State = null;
         return new RoutedDetection(routed, result.CompressionMask,
-            result.TransmissionMask, DetectionSource.LocalFallback, Micros(t0));
+            result.TransmissionMask, DetectionSource.LocalFallback, StageClock.Micros(t0));
     }
 
     private static bool IsFallbackReason(Exception ex) => ex switch
@@ -92,8 +93,6 @@ internal sealed partial class DetectionRouter(
         RpcException r => r.StatusCode.ToString(),
         _ => "other",
     };
-
-    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
 
     private static partial class Log
     {

@@ -61,12 +61,11 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
             repaired = repairer.Repair(history, decoded, comp, trans, output, jpegQuality, ct);
         }
 
-
         long e0 = Stopwatch.GetTimestamp();
         var outFrame = repaired.Frame.Data.Equals(raw.Data)
             ? new Frame(frame) // untouched: the caller's own bytes (ByteString is immutable and shared)
             : repaired.Frame.ToFrame(frame.StreamId, frame.Sequence, frame.TimestampUs);
-        long encodeUs = repaired.EncodeUs + Micros(e0), repairUs = repaired.RepairUs - repaired.EncodeUs;
+        long encodeUs = repaired.EncodeUs + StageClock.Micros(e0), repairUs = repaired.RepairUs - repaired.EncodeUs;
         var m = repairer.Model.Info;
         var response = new EnhanceResponse
         {
@@ -80,11 +79,11 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
                 UnrepairedBlocks = (uint)repaired.UnrepairedBlocks,
             },
             Model = new ModelInfo { Name = m.Name, Version = m.Version, ExecutionProvider = m.ExecutionProvider, Sha256 = m.Sha256, Profile = m.Profile },
-            DetectUs = Clamp(detection.DetectUs),
-            RepairUs = Clamp(repairUs),
-            EncodeUs = Clamp(encodeUs),
+            DetectUs = StageClock.Saturate(detection.DetectUs),
+            RepairUs = StageClock.Saturate(repairUs),
+            EncodeUs = StageClock.Saturate(encodeUs),
         };
-        metrics.Answered(rpc, !repaired.Untouched, repaired.ModelBlocks, repaired.TemporalBlocks, detection.DetectUs, repairUs, encodeUs, Micros(t0));
+        metrics.Answered(rpc, !repaired.Untouched, repaired.ModelBlocks, repaired.TemporalBlocks, detection.DetectUs, repairUs, encodeUs, StageClock.Micros(t0));
         return response;
     }
 
@@ -100,7 +99,4 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
         }
     }
 
-    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-
-    private static uint Clamp(long v) => v <= 0 ? 0 : v >= uint.MaxValue ? uint.MaxValue : (uint)v;
 }

@@ -112,10 +112,10 @@ public sealed partial class DetectorPipeline : IDisposable
         long t0 = Stopwatch.GetTimestamp();
         var decoded = Decode(frame);
         PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
-        long decodeUs = Micros(t0);
+        long decodeUs = StageClock.Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = _session.Acquire(cancellationToken);
-        return RunCore(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
+        return RunCore(run, decoded.Luma, prev, null, decodeUs, StageClock.Micros(w0));
     }
 
     /// <summary>Detects the next frame of <paramref name="stream"/> (its previous frame is the temporal context).</summary>
@@ -123,10 +123,10 @@ public sealed partial class DetectorPipeline : IDisposable
     {
         long t0 = Stopwatch.GetTimestamp();
         var decoded = Decode(frame);
-        long decodeUs = Micros(t0);
+        long decodeUs = StageClock.Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = _session.Acquire(cancellationToken);
-        return RunCore(run, decoded.Luma, null, stream, decodeUs, Micros(w0));
+        return RunCore(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0));
     }
 
     /// <summary>As <see cref="Detect(RawFrame, RawFrame?, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
@@ -138,10 +138,10 @@ public sealed partial class DetectorPipeline : IDisposable
     {
         long t0 = Stopwatch.GetTimestamp();
         var decoded = Decode(frame);
-        long decodeUs = Micros(t0);
+        long decodeUs = StageClock.Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        return RunCore(run, decoded.Luma, null, stream, decodeUs, Micros(w0));
+        return RunCore(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0));
     }
 
     /// <summary>
@@ -165,10 +165,10 @@ public sealed partial class DetectorPipeline : IDisposable
             given = state.Data;
         }
 
-        long decodeUs = Micros(t0);
+        long decodeUs = StageClock.Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        var prepared = Prepare(run, decoded.Luma, prev, null, decodeUs, Micros(w0));
+        var prepared = Prepare(run, decoded.Luma, prev, null, decodeUs, StageClock.Micros(w0));
         return Finish(run, prepared.State is null ? prepared : prepared with { State = new StateBinding { Given = given, Capture = returnState } });
     }
 
@@ -190,12 +190,12 @@ public sealed partial class DetectorPipeline : IDisposable
     {
         long t0 = Stopwatch.GetTimestamp();
         var decoded = Decode(frame);
-        long decodeUs = Micros(t0);
+        long decodeUs = StageClock.Micros(t0);
         long w0 = Stopwatch.GetTimestamp();
         var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return new PendingDetection(this, run, Prepare(run, decoded.Luma, null, stream, decodeUs, Micros(w0)));
+            return new PendingDetection(this, run, Prepare(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0)));
         }
         catch
         {
@@ -284,7 +284,7 @@ public sealed partial class DetectorPipeline : IDisposable
             }
         }
 
-        return new Prepared(w, h, hasContext, decodeUs, waitUs, Micros(t0)) { State = state };
+        return new Prepared(w, h, hasContext, decodeUs, waitUs, StageClock.Micros(t0)) { State = state };
     }
 
     /// <summary>Runs the model on prepared inputs and post-processes.</summary>
@@ -341,7 +341,7 @@ public sealed partial class DetectorPipeline : IDisposable
             Regions = regions,
             BlockProbabilities = probs,
             HasTemporalContext = p.HasContext,
-            Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + Micros(t1, t2), Micros(t2, t3)),
+            Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + StageClock.Micros(t1, t2), StageClock.Micros(t2, t3)),
             Model = Model,
             StateUsed = p.State?.Given is not null,
             NextState = nextState,
@@ -407,10 +407,6 @@ public sealed partial class DetectorPipeline : IDisposable
             throw new FrameFormatException($"previous frame: {ex.Message}", ex);
         }
     }
-
-    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-
-    private static long Micros(long start, long end) => (long)Stopwatch.GetElapsedTime(start, end).TotalMicroseconds;
 
     private static int IndexOf(IReadOnlyList<string> names, string name, string model)
     {

@@ -146,13 +146,13 @@ public sealed class FrameRepairer : IDisposable
             var copy = sameFormat && stream is null ? null : YuvImage.From(decoded);
             long u0 = Stopwatch.GetTimestamp();
             var untouched = sameFormat ? Original(decoded) : copy!.ToRawFrame(format, quality);
-            long untouchedEncodeUs = Micros(u0);
+            long untouchedEncodeUs = StageClock.Micros(u0);
             if (copy is not null)
             {
                 stream?.Remember(copy);
             }
 
-            return new RepairResult { Frame = untouched, Untouched = true, RepairUs = Micros(t0), EncodeUs = untouchedEncodeUs };
+            return new RepairResult { Frame = untouched, Untouched = true, RepairUs = StageClock.Micros(t0), EncodeUs = untouchedEncodeUs };
         }
 
         var img = YuvImage.From(decoded);
@@ -197,7 +197,7 @@ public sealed class FrameRepairer : IDisposable
 
         long e0 = Stopwatch.GetTimestamp();
         var output = img.ToRawFrame(format, quality);
-        long encodeUs = Micros(e0);
+        long encodeUs = StageClock.Micros(e0);
         stream?.Remember(img);
         return new RepairResult
         {
@@ -207,7 +207,7 @@ public sealed class FrameRepairer : IDisposable
             Tiles = tiles,
             ModelPixels = modelPixels,
             SceneCut = cut,
-            RepairUs = Micros(t0),
+            RepairUs = StageClock.Micros(t0),
             EncodeUs = encodeUs,
         };
     }
@@ -293,6 +293,4 @@ public sealed class FrameRepairer : IDisposable
             throw new FrameFormatException($"{what} mask is {mask.Rows}x{mask.Cols} blocks but the frame needs {rows}x{cols}");
         }
     }
-
-    private static long Micros(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
 }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Media;
+using VideoQuality.Inference;
 
 namespace VideoQuality.Detection.Grpc;
 
@@ -117,11 +118,11 @@ public static class ContractMapping
             },
             Timings = new Contracts.V1.StageTimings
             {
-                DecodeUs = Clamp(r.Timings.DecodeUs),
-                PreprocessUs = Clamp(r.Timings.PreprocessUs),
-                InferenceUs = Clamp(r.Timings.InferenceUs),
-                PostprocessUs = Clamp(r.Timings.PostprocessUs),
-                QueueUs = Clamp(queueUs),
+                DecodeUs = StageClock.Saturate(r.Timings.DecodeUs),
+                PreprocessUs = StageClock.Saturate(r.Timings.PreprocessUs),
+                InferenceUs = StageClock.Saturate(r.Timings.InferenceUs),
+                PostprocessUs = StageClock.Saturate(r.Timings.PostprocessUs),
+                QueueUs = StageClock.Saturate(queueUs),
             },
             HasTemporalContext = r.HasTemporalContext,
             Width = (uint)r.Width,
@@ -202,6 +203,4 @@ public static class ContractMapping
 
         return new BlockMask((int)m.BlockSize, (int)m.Rows, (int)m.Cols, m.Bits.ToByteArray());
     }
-
-    private static uint Clamp(long v) => v <= 0 ? 0 : v >= uint.MaxValue ? uint.MaxValue : (uint)v;
 }
