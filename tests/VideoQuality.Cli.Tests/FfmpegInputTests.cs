@@ -22,7 +22,7 @@ public sealed class FfmpegInputTests : IDisposable
         Assert.Equal(7, frames.Count);
         Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i), frames.Select(f => f.Index));
         Assert.Equal(TimeSpan.FromSeconds(6 / 30.0), frames[6].Timestamp);
-        for (var i = 0; i < frames.Count; i++) Assert.Equal(expected[i], frames[i].Luma.Data.ToArray());
+        for (var i = 0; i < frames.Count; i++) Assert.Equal(expected[i], frames[i].Pixels.Data.ToArray());
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class FfmpegInputTests : IDisposable
         var n = 0;
         await foreach (var f in input.ReadFramesAsync())
         {
-            Assert.Equal(65 * 37, f.Luma.Data.Length);
+            Assert.Equal(65 * 37, f.Pixels.Data.Length);
             n++;
         }
         Assert.Equal(3, n);
@@ -59,7 +59,7 @@ public sealed class FfmpegInputTests : IDisposable
         var n = 0;
         await foreach (var f in input.ReadFramesAsync())
         {
-            Assert.Equal(64 * 48, f.Luma.Data.Length);
+            Assert.Equal(64 * 48, f.Pixels.Data.Length);
             if (++n == 10) input.Stop();
             Assert.True(n <= 100, "Stop did not end the input");
         }

@@ -42,7 +42,7 @@ internal sealed class EmbeddedDetector(DetectorPipeline pipeline, int intraOpThr
         var stream = pipeline.CreateStream(streamId);
         await foreach (var frame in frames.WithCancellation(ct))
         {
-            var r = pipeline.Detect(stream, frame.Luma, ct);
+            var r = pipeline.Detect(stream, frame.Pixels, ct);
             yield return new FrameResult(frame.Index, frame.Timestamp, r.Severity, r.Class, r.Mask, r.Model.Version);
         }
     }

@@ -83,7 +83,7 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
         await foreach (var frame in frames.WithCancellation(ct))
         {
             pending.TryWrite(frame.Timestamp);
-            await requests.WriteAsync(new DetectStreamRequest { Frame = frame.Luma.ToFrame(streamId, (ulong)frame.Index, frame.Timestamp.Ticks / TimeSpan.TicksPerMicrosecond) }, ct);
+            await requests.WriteAsync(new DetectStreamRequest { Frame = frame.Pixels.ToFrame(streamId, (ulong)frame.Index, frame.Timestamp.Ticks / TimeSpan.TicksPerMicrosecond) }, ct);
         }
         pending.Complete();
         await requests.CompleteAsync();

@@ -62,9 +62,9 @@ internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer 
         var history = repairer.CreateStream(streamId);
         await foreach (var frame in frames.WithCancellation(ct))
         {
-            var d = detector.Detect(detection, frame.Luma, ct);
+            var d = detector.Detect(detection, frame.Pixels, ct);
             var (comp, trans) = RepairPolicy.Select(repairer.Options, d.Class, d.CompressionMask, d.TransmissionMask);
-            var r = repairer.Repair(history, frame.Luma, comp, trans, Media.FramePixelFormat.I420, ct);
+            var r = repairer.Repair(history, frame.Pixels, comp, trans, Media.FramePixelFormat.I420, ct);
             yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.LocalFallback);
         }
     }

@@ -44,13 +44,13 @@ internal sealed class MaskEnhancer(FrameRepairer repairer, string masksDir, int 
             }
 
             var line = lines[(int)n++];
-            int rows = (frame.Luma.Height + 7) / 8, cols = (frame.Luma.Width + 7) / 8;
+            int rows = (frame.Pixels.Height + 7) / 8, cols = (frame.Pixels.Width + 7) / 8;
             var mask = line.Mask8(rows, cols);
             var empty = RepairPolicy.EmptyLike(mask);
             var cls = line.Class ?? FrameClass.Clean;
             var (comp, trans) = RepairPolicy.Select(repairer.Options, cls,
                 cls == FrameClass.Compression ? mask : empty, cls == FrameClass.Transmission ? mask : empty);
-            var r = repairer.Repair(history, frame.Luma, comp, trans, Media.FramePixelFormat.I420, ct);
+            var r = repairer.Repair(history, frame.Pixels, comp, trans, Media.FramePixelFormat.I420, ct);
             yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.LocalFallback);
         }
 

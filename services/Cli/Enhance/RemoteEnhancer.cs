@@ -40,7 +40,7 @@ internal sealed class RemoteEnhancer(Uri address) : IFrameEnhancer
                 indices.Writer.TryWrite(frame.Index);
                 await requests.WriteAsync(new EnhanceStreamRequest
                 {
-                    Frame = frame.Luma.ToFrame(streamId, (ulong)frame.Index, frame.Timestamp.Ticks / TimeSpan.TicksPerMicrosecond),
+                    Frame = frame.Pixels.ToFrame(streamId, (ulong)frame.Index, frame.Timestamp.Ticks / TimeSpan.TicksPerMicrosecond),
                 }, ct);
             }
             indices.Writer.TryComplete();
