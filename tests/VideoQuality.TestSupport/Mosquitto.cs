@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Xunit;
 
 namespace VideoQuality.Tests.Support;
 
@@ -11,7 +12,7 @@ namespace VideoQuality.Tests.Support;
 /// A real mosquitto broker (/usr/sbin/mosquitto, apt package "mosquitto", installed by ./vq test) on a free loopback
 /// port with a generated config: anonymous access, persistence in a temporary folder (so a persistent subscriber keeps
 /// its subscription and queued QoS 1 messages across <see cref="StopAsync"/> / <see cref="StartAsync"/>).
-/// Also compiled into VideoQuality.Cli.Tests (linked), so it depends on nothing else in this project.
+/// Shared by the test projects (VideoQuality.TestSupport).
 /// </summary>
 internal sealed class Mosquitto : IAsyncDisposable
 {
