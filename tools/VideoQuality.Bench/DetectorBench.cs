@@ -52,7 +52,7 @@ internal static class DetectorBench
             var clip = o.Clips.TryGetValue((w, h), out var given) ? given : await MakeClipAsync(o.Work, w, h, o.Frames);
             var frames = ReadLuma(clip, o.Frames);
             Console.WriteLine($"## {w}x{h}: {frames.Count} frames of {clip}");
-            var bd = await FfmpegFilterTiming.MeasureAsync(clip, frames.Count, o.Repeat, CancellationToken.None);
+            var bd = await FfmpegFilterTiming.MeasureAsync(clip, "blockdetect", frames.Count, o.Repeat, CancellationToken.None);
             Console.WriteLine($"blockdetect: {bd.FilterMsPerFrame:0.000} ms/frame (with filter {bd.WithFilterS:0.000} s, decode only {bd.DecodeOnlyS:0.000} s, medians of {o.Repeat})");
             var det = new List<DetectorTiming>();
             foreach (var t in o.Threads)

@@ -15,7 +15,7 @@ internal static partial class FfmpegFilterTiming
 {
     public sealed record Timing(double FilterMsPerFrame, double WithFilterS, double DecodeOnlyS, IReadOnlyList<double> WithFilterRuns, IReadOnlyList<double> DecodeOnlyRuns);
 
-    public static async Task<Timing> MeasureAsync(string clip, int frames, int repeat, CancellationToken ct, string filter = "blockdetect")
+    public static async Task<Timing> MeasureAsync(string clip, string filter, int frames, int repeat, CancellationToken ct)
     {
         var with = new List<double>();
         var without = new List<double>();

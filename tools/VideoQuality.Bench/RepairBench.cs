@@ -87,17 +87,18 @@ internal static class RepairBench
     /// <summary>ffmpeg spp and deblock on the same frames, one thread, and the model's fully flagged frame against spp.</summary>
     private static async Task FfmpegRowsAsync(string clip, int frames, int repeat, double fullFrameMs, EnhancerModelInfo model)
     {
-        double spp = 0;
         // The settings vqbench's `baseline` runs (ENH_FILTERS in ../shared/vqbench/vqbench.py), so that the time is that of
         // the ΔPSNR rows it is compared with; spp without a qp and without QP tables in its input (a y4m) passes frames through.
-        foreach (var (name, filter) in new[] { ("spp", "spp=quality=4:qp=6:mode=hard"), ("deblock", "deblock=filter=strong:block=8") })
+        async Task<double> TimeAsync(string filter)
         {
-            var t = await FfmpegFilterTiming.MeasureAsync(clip, frames, Math.Max(repeat, 3), CancellationToken.None, filter);
-            spp = name == "spp" ? t.FilterMsPerFrame : spp;
+            var t = await FfmpegFilterTiming.MeasureAsync(clip, filter, frames, Math.Max(repeat, 3), CancellationToken.None);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| 1 | 100% | ffmpeg {filter} (same frames; median of runs minus decode-only) | all | | | {t.FilterMsPerFrame:0.00} | | | |"));
+            return t.FilterMsPerFrame;
         }
 
+        double spp = await TimeAsync("spp=quality=4:qp=6:mode=hard");
+        await TimeAsync("deblock=filter=strong:block=8");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"|   | (fully flagged frame, {model.Name} {model.Version}{(model.Profile.Length > 0 ? $" {model.Profile} profile" : "")}: {fullFrameMs:0.00} ms = {fullFrameMs / spp:0.00}x ffmpeg spp) | | | | | | | | |"));
     }

@@ -45,14 +45,21 @@ def load_enhancer(path: Path) -> torch.nn.Module:
         from onnx import numpy_helper
         g = onnx.load(str(path / "model.onnx" if path.is_dir() else path)).graph
         init = {i.name.removeprefix("enh."): torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
-        m = Enhancer(ch=init["c1.weight"].shape[0], mid=init["c4.weight"].shape[0])
-        m.load_state_dict({k: init[k] for k in m.state_dict()})
-        return m.eval()
+        return _full_resolution(init)
     ck = torch.load(path)
     arch, state = ck.get("arch", "v1"), ck["state"]
-    # full-resolution widths are read from the weights, so a checkpoint loads whatever ARCHS calls that name today
-    m = build_enhancer(arch) if arch.startswith("block_") else Enhancer(ch=state["c1.weight"].shape[0], mid=state["c4.weight"].shape[0])
+    if not arch.startswith("block_"):
+        return _full_resolution(state)
+    m = build_enhancer(arch)
     m.load_state_dict(state)
+    return m.eval()
+
+
+def _full_resolution(weights: dict[str, torch.Tensor]) -> Enhancer:
+    """An `Enhancer` of the widths its weights have (so a checkpoint loads whatever ARCHS calls its name today); extra
+    entries (an exported graph's other initializers) are ignored."""
+    m = Enhancer(ch=weights["c1.weight"].shape[0], mid=weights["c4.weight"].shape[0])
+    m.load_state_dict({k: weights[k] for k in m.state_dict()})
     return m.eval()
 
 

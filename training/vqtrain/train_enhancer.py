@@ -89,9 +89,10 @@ def train(arch: str, data: list[Path], out: Path, minutes: float, val: list[Path
           lr: float = 1e-3, limit: int | None = None, init: Path | None = None, patch: int | None = None) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    block = arch.startswith("block_")
-    patch = patch or (96 if block else 48)
-    border = 16 if block else 6
+    # patch side and the border excluded from the loss: block-domain 96/16; the 1.x recipe (v1) 40/4, as 1.1.0 was
+    # trained; the 2.x full-resolution widths 48/6 (6 = Enhancer.RADIUS: no loss on pixels that saw the padding)
+    default_patch, border = (96, 16) if arch.startswith("block_") else (40, 4) if arch == "v1" else (48, 6)
+    patch = patch or default_patch
     items = load(data, limit)
     vitems = load(val, limit) if val else []
     print("loaded %d training clips (%d damaged), %d validation clips" % (len(items), sum(it[4] for it in items),

@@ -44,15 +44,15 @@ internal static class SampleClip
         var blocky = Path.Combine(work, "blocky.m2v");
         var sliced = Path.Combine(work, "sliced.h264");
         var damaged = Path.Combine(work, "sliceloss.h264");
-        await EncodeAsync(Segments[0], ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", clean], ct);
-        await EncodeAsync(Segments[1], ["-c:v", "mpeg2video", "-q:v", "31", "-g", "12", "-bf", "0", blocky], ct);
-        await EncodeAsync(Segments[2], ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-bf", "0",
+        await EncodeAsync(Segments[0].Start, Segments[0].End, ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", clean], ct);
+        await EncodeAsync(Segments[1].Start, Segments[1].End, ["-c:v", "mpeg2video", "-q:v", "31", "-g", "12", "-bf", "0", blocky], ct);
+        await EncodeAsync(Segments[2].Start, Segments[2].End, ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-bf", "0",
             "-x264-params", "slices=8:keyint=30", "-f", "h264", sliced], ct);
         var lossy = SliceLoss.Drop(await File.ReadAllBytesAsync(sliced, ct), 0.2, seed: 1, out _);
         await File.WriteAllBytesAsync(damaged, lossy, ct);
 
         var reference = Path.Combine(work, "reference.mkv");
-        await EncodeAsync(new Segment("all", TimeSpan.Zero, Segments[^1].End, "source", "clean"), ["-c:v", "ffv1", reference], ct);
+        await EncodeAsync(TimeSpan.Zero, Segments[^1].End, ["-c:v", "ffv1", reference], ct);
 
         var sample = Path.Combine(dir, "sample.mkv");
         await FfmpegProcess.RunAsync("ffmpeg",
@@ -65,13 +65,14 @@ internal static class SampleClip
         return new Files(sample, reference);
     }
 
-    private static Task<string> EncodeAsync(Segment s, string[] codec, CancellationToken ct)
+    /// <summary>Encodes the source from <paramref name="start"/> to <paramref name="end"/> with <paramref name="codec"/>.</summary>
+    private static Task<string> EncodeAsync(TimeSpan start, TimeSpan end, string[] codec, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
         return FfmpegProcess.RunAsync("ffmpeg",
         [
             "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", Source(Width, Height),
-            "-ss", s.Start.TotalSeconds.ToString(inv), "-t", (s.End - s.Start).TotalSeconds.ToString(inv), "-threads", "1",
+            "-ss", start.TotalSeconds.ToString(inv), "-t", (end - start).TotalSeconds.ToString(inv), "-threads", "1",
             .. codec,
         ], ct);
     }
