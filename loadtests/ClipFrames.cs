@@ -38,13 +38,15 @@ internal static class ClipFrames
         return frames.Count > 0 ? frames : throw new ArgumentException($"clip '{clip}' has no frames");
     }
 
-    /// <summary>The <paramref name="index"/>-th frame of a stream (cycling the clip), stamped for sending.</summary>
-    public static Frame At(IReadOnlyList<Frame> frames, long index, string streamId, ulong sequence)
+    /// <summary>The <paramref name="index"/>-th frame of a stream (cycling the clip), stamped for sending: the timestamp
+    /// is the frame's intended send time (seconds from the start of the run), as a live source's capture time would be,
+    /// so a stream sent at N frames/s carries timestamps 1/N s apart.</summary>
+    public static Frame At(IReadOnlyList<Frame> frames, long index, string streamId, ulong sequence, double intendedS)
     {
         var f = frames[(int)(index % frames.Count)].Clone();
         f.StreamId = streamId;
         f.Sequence = sequence;
-        f.TimestampUs = index * 33_333;
+        f.TimestampUs = (long)Math.Round(intendedS * 1e6);
         return f;
     }
 }

@@ -6,19 +6,20 @@ using System.Threading.Channels;
 namespace VideoQuality.LoadTests;
 
 /// <summary>
-/// A TCP proxy that holds every chunk it forwards for a fixed delay, in both directions (a slow network or a slow
-/// service, for chaos runs: `vq-load proxy --listen PORT --upstream HOST:PORT --delay-ms MS`). Chunks keep their
-/// order and the delay is added latency, not a bandwidth limit. Nothing in the services changes to be slowed down.
+/// A TCP proxy that holds every chunk it forwards for a delay, in both directions (a slow network or a slow
+/// service, for chaos runs: `vq-load proxy --listen PORT --upstream HOST:PORT --delay-ms MS [--jitter-ms J]
+/// [--switch-s S]`): <see cref="ProxyDelay"/> says how long. Chunks keep their order and the delay is added latency,
+/// not a bandwidth limit. Nothing in the services changes to be slowed down.
 /// The services route gRPC by the port in the request's authority (<c>RequireHost("*:port")</c>), so the proxy listens
 /// on the upstream's port at another loopback address (<c>--listen 127.0.0.2:PORT</c>), keeping the authority's port.
 /// </summary>
 internal static class DelayProxy
 {
-    public static async Task RunAsync(IPEndPoint listen, string upstreamHost, int upstreamPort, TimeSpan delay, TextWriter output, CancellationToken ct)
+    public static async Task RunAsync(IPEndPoint listen, string upstreamHost, int upstreamPort, ProxyDelay delay, TextWriter output, CancellationToken ct)
     {
         var listener = new TcpListener(listen);
         listener.Start();
-        output.WriteLine($"proxy: {listen} -> {upstreamHost}:{upstreamPort}, {delay.TotalMilliseconds} ms each way");
+        output.WriteLine($"proxy: {listen} -> {upstreamHost}:{upstreamPort}, {delay} each way");
         try
         {
             while (!ct.IsCancellationRequested)
@@ -37,7 +38,7 @@ internal static class DelayProxy
         }
     }
 
-    private static async Task ConnectionAsync(TcpClient client, string host, int port, TimeSpan delay, CancellationToken ct)
+    private static async Task ConnectionAsync(TcpClient client, string host, int port, ProxyDelay delay, CancellationToken ct)
     {
         using (client)
         using (var upstream = new TcpClient())
@@ -59,7 +60,7 @@ internal static class DelayProxy
         }
     }
 
-    private static async Task PumpAsync(Stream from, Stream to, TimeSpan delay, CancellationToken ct)
+    private static async Task PumpAsync(Stream from, Stream to, ProxyDelay delay, CancellationToken ct)
     {
         var chunks = Channel.CreateUnbounded<(long Due, byte[] Data)>();
         var writer = Task.Run(async () =>
@@ -81,7 +82,8 @@ internal static class DelayProxy
             int n;
             while ((n = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
             {
-                chunks.Writer.TryWrite((Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency), buffer[..n]));
+                long now = Stopwatch.GetTimestamp();
+                chunks.Writer.TryWrite((now + (long)(delay.Next(now).TotalSeconds * Stopwatch.Frequency), buffer[..n]));
             }
         }
         finally
@@ -90,4 +92,28 @@ internal static class DelayProxy
             await writer.ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>
+/// The delay of each chunk: <c>DelayMs</c> plus uniform jitter in [-JitterMs, +JitterMs] (never below zero); with
+/// <c>SwitchS</c> &gt; 0 the delay alternates, every SwitchS seconds from the proxy's start, between none (first) and
+/// DelayMs with its jitter (a detector that is fast, then slow, then fast again).
+/// </summary>
+internal sealed record ProxyDelay(int DelayMs, int JitterMs, double SwitchS)
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    public TimeSpan Next(long now)
+    {
+        if (SwitchS > 0 && (long)(Stopwatch.GetElapsedTime(_start, now).TotalSeconds / SwitchS) % 2 == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        double jitter = JitterMs > 0 ? Random.Shared.Next(-JitterMs, JitterMs + 1) : 0;
+        return TimeSpan.FromMilliseconds(Math.Max(0, DelayMs + jitter));
+    }
+
+    public override string ToString() =>
+        $"{DelayMs} ms{(JitterMs > 0 ? $" ± {JitterMs} ms" : string.Empty)}{(SwitchS > 0 ? $", alternating with none every {SwitchS} s" : string.Empty)}";
 }

@@ -80,6 +80,8 @@ internal static class LoadApp
     {
         IPEndPoint? listen = null;
         int? delayMs = null;
+        int jitterMs = 0;
+        double switchS = 0;
         string? upstream = null;
         for (var i = 1; i + 1 < args.Length; i += 2)
         {
@@ -88,18 +90,20 @@ internal static class LoadApp
                 case "--listen": listen = ParseListen(args[i + 1]); break;
                 case "--upstream": upstream = args[i + 1]; break;
                 case "--delay-ms": delayMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--jitter-ms": jitterMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--switch-s": switchS = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: break;
             }
         }
 
         int colon = upstream?.LastIndexOf(':') ?? -1;
-        if (listen is null || delayMs is null || colon <= 0 || !int.TryParse(upstream![(colon + 1)..], CultureInfo.InvariantCulture, out var upstreamPort))
+        if (listen is null || delayMs is null || jitterMs < 0 || switchS < 0 || colon <= 0 || !int.TryParse(upstream![(colon + 1)..], CultureInfo.InvariantCulture, out var upstreamPort))
         {
             error.WriteLine(LoadOptions.Usage);
             return 2;
         }
 
-        await DelayProxy.RunAsync(listen, upstream[..colon], upstreamPort, TimeSpan.FromMilliseconds(delayMs.Value), output, ct).ConfigureAwait(false);
+        await DelayProxy.RunAsync(listen, upstream[..colon], upstreamPort, new ProxyDelay(delayMs.Value, jitterMs, switchS), output, ct).ConfigureAwait(false);
         return 0;
     }
 

@@ -80,7 +80,7 @@ internal sealed record LoadOptions
         "  --clip FILE.y4m (else an ffmpeg-made MPEG-2 q12 clip)   --size WxH (default 640x360)   --frames N (default 60)\n" +
         "  --json FILE  --md FILE  --timeline-ms MS (default 1000)\n" +
         "  --max-p99-ms MS  --max-error-rate R  --budget FILE.json (thresholds per scenario; failing one exits 1)\n" +
-        "vq-load proxy --listen [ADDRESS:]PORT --upstream HOST:PORT --delay-ms MS   (a TCP proxy that delays every chunk; chaos runs)";
+        "vq-load proxy --listen [ADDRESS:]PORT --upstream HOST:PORT --delay-ms MS [--jitter-ms J] [--switch-s S]   (a TCP proxy that delays every chunk, ± J ms, alternating with no delay every S s; chaos runs)";
 
     /// <summary>Parses and validates; throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static LoadOptions Parse(IReadOnlyList<string> args)

@@ -87,8 +87,8 @@ internal sealed class LoadRunner(LoadOptions o, object scenario, IReadOnlyList<F
     private async Task UnaryOnceAsync(IUnaryScenario unary, long index, double intended, CancellationToken ct)
     {
         m.RecordSent(intended);
-        var frame = ClipFrames.At(frames, index, "load-unary", (ulong)index);
-        var previous = ClipFrames.At(frames, Math.Max(0, index - 1), "load-unary", (ulong)Math.Max(0, index - 1));
+        var frame = ClipFrames.At(frames, index, "load-unary", (ulong)index, intended);
+        var previous = ClipFrames.At(frames, Math.Max(0, index - 1), "load-unary", (ulong)Math.Max(0, index - 1), Math.Max(0, intended - (1 / o.Rate)));
         try
         {
             var reply = await unary.CallAsync(frame, previous, DateTime.UtcNow.AddMilliseconds(o.DeadlineMs), ct).ConfigureAwait(false);
@@ -266,7 +266,7 @@ internal sealed class LoadRunner(LoadOptions o, object scenario, IReadOnlyList<F
                 sequence++;
                 pending[sequence] = intended;
                 m.RecordSent(intended);
-                await call.WriteAsync(ClipFrames.At(frames, frameIndex++, streamId, sequence)).ConfigureAwait(false);
+                await call.WriteAsync(ClipFrames.At(frames, frameIndex++, streamId, sequence, intended)).ConfigureAwait(false);
             }
         }
     }

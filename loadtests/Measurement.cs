@@ -9,6 +9,12 @@ internal enum ReplySource
     None,
     Remote,
     Fallback,
+
+    /// <summary>The enhancer's own detection won the race against a late detector (hedged).</summary>
+    Hedge,
+
+    /// <summary>The enhancer has no detector configured.</summary>
+    Local,
 }
 
 /// <summary>One second (or <c>--timeline-ms</c>) of a run, by completion time: what was answered, failed and from where.</summary>
@@ -23,7 +29,8 @@ internal sealed class Measurement(double warmupS, double durationS, int timeline
 {
     private readonly ConcurrentDictionary<StatusCode, long> _errors = new();
     private readonly ConcurrentDictionary<long, Bucket> _timeline = new();
-    private long _sent, _ok, _dropped, _unanswered, _remote, _fallback;
+    private readonly long[] _sources = new long[Enum.GetValues<ReplySource>().Length];
+    private long _sent, _ok, _dropped, _unanswered;
 
     public LatencyStats Latency { get; } = new();
 
@@ -45,8 +52,10 @@ internal sealed class Measurement(double warmupS, double durationS, int timeline
 
     public IReadOnlyDictionary<string, long> DetectionSource => new Dictionary<string, long>
     {
-        ["remote"] = Interlocked.Read(ref _remote),
-        ["local_fallback"] = Interlocked.Read(ref _fallback),
+        ["remote"] = Interlocked.Read(ref _sources[(int)ReplySource.Remote]),
+        ["local_fallback"] = Interlocked.Read(ref _sources[(int)ReplySource.Fallback]),
+        ["local_hedge"] = Interlocked.Read(ref _sources[(int)ReplySource.Hedge]),
+        ["local"] = Interlocked.Read(ref _sources[(int)ReplySource.Local]),
     };
 
     public bool InWindow(double intendedS) => intendedS >= WarmupS && intendedS < WarmupS + DurationS;
@@ -72,14 +81,7 @@ internal sealed class Measurement(double warmupS, double durationS, int timeline
 
         Interlocked.Increment(ref _ok);
         Interlocked.Add(ref _dropped, droppedDelta);
-        if (source == ReplySource.Remote)
-        {
-            Interlocked.Increment(ref _remote);
-        }
-        else if (source == ReplySource.Fallback)
-        {
-            Interlocked.Increment(ref _fallback);
-        }
+        Interlocked.Increment(ref _sources[(int)source]);
 
         Latency.RecordMicroseconds((long)(latencyMs * 1000));
     }

@@ -80,7 +80,7 @@ internal sealed record Report(
 
         if (DetectionSource.Values.Any(v => v > 0))
         {
-            sb.Append(inv, $"Detection source: remote {DetectionSource["remote"]}, local fallback {DetectionSource["local_fallback"]}.\n\n");
+            sb.Append(inv, $"Detection source: remote {DetectionSource["remote"]}, local hedge (detector late) {DetectionSource["local_hedge"]}, local fallback {DetectionSource["local_fallback"]}, local (no detector) {DetectionSource["local"]}.\n\n");
         }
 
         sb.Append(Passed ? "Thresholds: passed.\n" : $"Thresholds: FAILED — {string.Join("; ", Failures)}.\n");

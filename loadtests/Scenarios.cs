@@ -44,6 +44,8 @@ internal static class Scenarios
     {
         VideoQuality.Contracts.V1.DetectionSource.Remote => ReplySource.Remote,
         VideoQuality.Contracts.V1.DetectionSource.LocalFallback => ReplySource.Fallback,
+        VideoQuality.Contracts.V1.DetectionSource.LocalHedge => ReplySource.Hedge,
+        VideoQuality.Contracts.V1.DetectionSource.Local => ReplySource.Local,
         _ => ReplySource.None,
     };
 

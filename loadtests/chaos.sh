@@ -6,14 +6,19 @@
 #     taken by polling the enhancer's vq_enhancer_detections_total{source="remote"} every 100 ms (the response
 #     timeline, 100 ms buckets, is kept in kill.json too). Passes when remote detection is back <= 5 s after the
 #     restarted detector is ready (the process start to ready time — model load and warm-up — is reported beside it).
-#  2. slow: the enhancer reaches the detector through `vq-load proxy`, which delays every chunk by DELAY_MS each way:
-#     SLOW_DELAYS (default "300 1500": within and beyond the enhancer's 1000 ms attempt timeout). A live-mode run per
-#     delay. Checks: zero errors, bounded latency (max), the enhancer's working set and threads before/after, drops.
-# Frames are 320x180 (the behaviour, not the capacity, is under test). Env: RATE (4), STREAMS (2), OUT (artifacts/chaos).
+#  2. slow: the enhancer reaches the detector through `vq-load proxy`, which delays every chunk each way. Runs (SLOW_RUNS,
+#     one "NAME DELAY_MS JITTER_MS SWITCH_S MODE" per line): a healthy baseline without the proxy; SLOW_DELAYS (default
+#     "50 300 800") in live and lossless mode; 300 ± 200 ms jitter in both modes; 300 ms alternating with none every 5 s.
+#     SLOW_DURATION s each (40). Checks (docs/RELIABILITY.md, "Detector made slow"): zero errors everywhere; lossless:
+#     every frame answered in order; healthy: hedges <= 5% of detections and >= 90% remote; +50 ms: >= 90% remote;
+#     +300 ms live: p99 <= 250 ms and <= 1% dropped; +300 ms lossless: p99 <= 400 ms.
+# Frames are 320x180 (the behaviour, not the capacity, is under test). Env: RATE (4), STREAMS (2), OUT (artifacts/chaos),
+# SKIP_KILL=1 (only the slow runs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/artifacts/chaos}"
-RATE="${RATE:-4}" STREAMS="${STREAMS:-2}" SLOW_DELAYS="${SLOW_DELAYS:-300 1500}"
+RATE="${RATE:-4}" STREAMS="${STREAMS:-2}" SLOW_DELAYS="${SLOW_DELAYS:-50 300 800}" SLOW_DURATION="${SLOW_DURATION:-40}"
+SKIP_KILL="${SKIP_KILL:-0}"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log
 source "$ROOT/loadtests/lib.sh"
@@ -27,6 +32,7 @@ trap cleanup EXIT
 failed=0
 
 # --- 1. detector killed and restarted -------------------------------------------------------------------------------
+if [ "$SKIP_KILL" != 1 ]; then
 start_pair
 echo "chaos kill: detector :$DET_GRPC, enhancer :$ENH_GRPC; load average $(loadavg)"
 load_bg enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode lossless --duration 50 --warmup 0 \
@@ -72,28 +78,82 @@ cat "$OUT/kill-summary.txt"
 grep -q '^PASS' "$OUT/kill-summary.txt" || failed=1
 stop_service "$PID_ENHANCER"; stop_service "$PID_DETECTOR"
 unset PID_ENHANCER PID_DETECTOR DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP
+fi
 
 # --- 2. detector made slow -------------------------------------------------------------------------------------------
-for delay in $SLOW_DELAYS; do
-  # Same port, other loopback address: the detector routes gRPC by the authority's port.
-  DET_GRPC=$(free_port)
-  load_bg proxy --listen "127.0.0.2:$DET_GRPC" --upstream "127.0.0.1:$DET_GRPC" --delay-ms "$delay" >"$OUT/proxy-$delay.log" 2>&1
-  PID_PROXY=$!
-  ENHANCER_DETECTOR="http://127.0.0.2:$DET_GRPC" start_pair
+# One run per line of SLOW_RUNS: "NAME DELAY_MS JITTER_MS SWITCH_S MODE" (DELAY_MS "-": no proxy, the healthy baseline).
+slow_runs_default() {
+  echo "healthy - 0 0 live"
+  for d in $SLOW_DELAYS; do for mode in live lossless; do echo "delay$d $d 0 0 $mode"; done; done
+  for mode in live lossless; do echo "jitter300 300 200 0 $mode"; done
+  echo "alternate300 300 0 5 live"
+}
+SLOW_RUNS="${SLOW_RUNS:-$(slow_runs_default)}"
+while read -r name delay jitter switch mode; do
+  [ -n "$name" ] || continue
+  tag="$name-$mode"
+  if [ "$delay" = "-" ]; then
+    unset ENHANCER_DETECTOR
+  else
+    # Same port, other loopback address: the detector routes gRPC by the authority's port.
+    DET_GRPC=$(free_port)
+    load_bg proxy --listen "127.0.0.2:$DET_GRPC" --upstream "127.0.0.1:$DET_GRPC" --delay-ms "$delay" --jitter-ms "$jitter" --switch-s "$switch" >"$OUT/proxy-$tag.log" 2>&1
+    PID_PROXY=$!
+    ENHANCER_DETECTOR="http://127.0.0.2:$DET_GRPC"
+  fi
+  ENHANCER_DETECTOR="${ENHANCER_DETECTOR:-}" start_pair
   read -r rss0 thr0 < <(proc_sample "$PID_ENHANCER")
-  echo "chaos slow: detector +${delay} ms each way through the proxy; load average $(loadavg)"
+  echo "chaos slow $tag: detector +${delay} ms (jitter ${jitter} ms, switch ${switch} s) each way; load average $(loadavg)"
   rc=0
-  load enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode live --duration 40 --warmup 2 \
-    "${FRAMES[@]}" --max-error-rate 0 --json "$OUT/slow-$delay.json" --md "$OUT/slow-$delay.md" >/dev/null || rc=$?
+  load enhance-stream --target "http://127.0.0.1:$ENH_GRPC" --rate "$RATE" --streams "$STREAMS" --mode "$mode" --duration "$SLOW_DURATION" --warmup 2 \
+    "${FRAMES[@]}" --max-error-rate 0 --json "$OUT/slow-$tag.json" --md "$OUT/slow-$tag.md" >/dev/null || rc=$?
   read -r rss1 thr1 < <(proc_sample "$PID_ENHANCER")
-  metrics=$(curl -fsS "http://127.0.0.1:$ENH_HTTP/metrics" | grep -E '^vq_enhancer_(detections_total|detector_retries_total|frames_dropped_total|active_streams|detector_circuit_state)' | tr '\n' ' ')
-  jq -r --arg d "$delay" --arg rc "$rc" --arg m "$metrics" --arg mem "working set ${rss0} -> ${rss1} KiB, threads ${thr0} -> ${thr1}" \
-    '"delay \($d) ms: sent \(.sent), ok \(.ok), errors \(.errors), dropped \(.dropped), remote \(.detection_source.remote) / fallback \(.detection_source.local_fallback), p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, max \(.latency_ms.max) ms, exit \($rc); enhancer \($mem); metrics: \($m)"' \
-    "$OUT/slow-$delay.json" | tee "$OUT/slow-$delay-summary.txt"
-  [ "$rc" -eq 0 ] || failed=1
-  stop_service "$PID_ENHANCER"; stop_service "$PID_DETECTOR"; kill "$PID_PROXY" 2>/dev/null || true; wait "$PID_PROXY" 2>/dev/null || true
-  unset PID_ENHANCER PID_DETECTOR PID_PROXY DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP
-done
+  curl -fsS "http://127.0.0.1:$ENH_HTTP/metrics" >"$OUT/slow-$tag.metrics"
+  python3 - "$OUT/slow-$tag.json" "$OUT/slow-$tag.metrics" "$name" "$mode" "$rc" "$rss0 $thr0 $rss1 $thr1" <<'PY' | tee "$OUT/slow-$tag-summary.txt"
+import json, re, sys
+r = json.load(open(sys.argv[1])); metrics = open(sys.argv[2]).read(); name, mode, rc = sys.argv[3], sys.argv[4], int(sys.argv[5])
+rss0, thr0, rss1, thr1 = sys.argv[6].split()
+def metric(pattern):
+    return sum(float(m) for m in re.findall(r'^' + pattern + r'(?:\{[^}]*\})? ([0-9.e+-]+)$', metrics, re.M))
+def labelled(series, label):
+    m = re.search(r'^' + series + r'\{' + label + r'\} ([0-9.e+-]+)$', metrics, re.M)
+    return float(m.group(1)) if m else 0.0
+src = r["detection_source"]; answered = max(1, r["ok"])
+detections = metric("vq_enhancer_detections_total")
+hedges = metric("vq_enhancer_detector_hedges_total")
+hedge_share = hedges / detections if detections else 0.0
+remote_share = src["remote"] / answered
+drop_share = r["dropped"] / max(1, r["sent"])
+p99 = r["latency_ms"]["p99"]
+checks = [("load tool exit 0 (no errors)", rc == 0 and r["errors"] == 0)]
+if mode == "lossless":
+    checks.append(("every frame answered, in order", r["ok"] == r["sent"] and r["unanswered"] == 0))
+if name == "healthy":
+    checks += [("hedges <= 5% of detections", hedge_share <= 0.05), ("remote >= 90%", remote_share >= 0.90)]
+if name == "delay50":
+    checks.append(("remote >= 90%", remote_share >= 0.90))
+if name == "delay300" and mode == "live":
+    checks += [("p99 <= 250 ms", p99 <= 250), ("dropped <= 1%", drop_share <= 0.01)]
+if name == "delay300" and mode == "lossless":
+    checks.append(("p99 <= 400 ms", p99 <= 400))
+ok = all(c for _, c in checks)
+remote_won = labelled("vq_enhancer_detector_hedges_total", 'winner="remote"')
+reasons = dict(re.findall(r'^vq_enhancer_fallback_detections_total\{reason="([^"]+)"\} ([0-9.]+)$', metrics, re.M))
+print(f"{name} {mode}: sent {r['sent']}, ok {r['ok']}, errors {r['errors']}, dropped {r['dropped']} ({drop_share:.1%}), "
+      f"unanswered {r['unanswered']}; remote {src['remote']} ({remote_share:.0%}) / local hedge {src['local_hedge']} / "
+      f"local fallback {src['local_fallback']}; p50 {r['latency_ms']['p50']} ms, p99 {p99} ms, max {r['latency_ms']['max']} ms; "
+      f"hedges {hedges:.0f} of {detections:.0f} detections ({hedge_share:.1%}; remote won {remote_won:.0f}), "
+      f"budget exceeded {metric('vq_enhancer_detection_budget_exceeded_total'):.0f}, circuit at end {metric('vq_enhancer_detector_circuit_state'):.0f}, "
+      f"fallback reasons {reasons}; "
+      f"enhancer working set {rss0} -> {rss1} KiB, threads {thr0} -> {thr1}")
+print("  " + "; ".join(f"{n}: {'ok' if c else 'FAILED'}" for n, c in checks))
+print("PASS" if ok else "FAIL")
+PY
+  grep -q '^PASS' "$OUT/slow-$tag-summary.txt" || failed=1
+  stop_service "$PID_ENHANCER"; stop_service "$PID_DETECTOR"
+  if [ -n "${PID_PROXY:-}" ]; then kill "$PID_PROXY" 2>/dev/null || true; wait "$PID_PROXY" 2>/dev/null || true; fi
+  unset PID_ENHANCER PID_DETECTOR PID_PROXY DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP ENHANCER_DETECTOR
+done <<<"$SLOW_RUNS"
 trap - EXIT
 if [ "$failed" -ne 0 ]; then
   echo "chaos: FAILED (see $OUT)" >&2

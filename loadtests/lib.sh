@@ -64,12 +64,13 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_pair: a detector and an enhancer pointed at it (ENHANCER_DETECTOR overrides the address, e.g. a proxy), on
-# free ports; sets DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP PID_DETECTOR PID_ENHANCER and waits for both /readyz.
+# free ports (ENHANCER_ENV adds enhancer settings, e.g. "Enhancer__Hedging=false"); sets DET_GRPC DET_HTTP ENH_GRPC ENH_HTTP PID_DETECTOR PID_ENHANCER and waits for both /readyz.
 start_pair() {
   DET_GRPC=${DET_GRPC:-$(free_port)} DET_HTTP=${DET_HTTP:-$(free_port)}
   ENH_GRPC=${ENH_GRPC:-$(free_port)} ENH_HTTP=${ENH_HTTP:-$(free_port)}
   start_service detector "$DET_GRPC" "$DET_HTTP"
   wait_ready "$DET_HTTP"
-  start_service enhancer "$ENH_GRPC" "$ENH_HTTP" Enhancer__DetectorAddress="${ENHANCER_DETECTOR:-http://127.0.0.1:$DET_GRPC}"
+  # shellcheck disable=SC2086  # ENHANCER_ENV: extra KEY=VALUE settings of the enhancer, space-separated
+  start_service enhancer "$ENH_GRPC" "$ENH_HTTP" Enhancer__DetectorAddress="${ENHANCER_DETECTOR:-http://127.0.0.1:$DET_GRPC}" ${ENHANCER_ENV:-}
   wait_ready "$ENH_HTTP"
 }

@@ -3,8 +3,10 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Hedging;
 using Polly.Retry;
 using Polly.Timeout;
+using VideoQuality.Contracts.V1;
 
 namespace VideoQuality.Enhancer;
 
@@ -17,27 +19,40 @@ internal enum CircuitState
 }
 
 /// <summary>
-/// The Polly pipeline in front of the Detector service (one per host, so the circuit's state is shared by all
-/// calls): retry with jittered exponential backoff (retryable codes only) -> circuit breaker -> per-attempt timeout.
-/// While the circuit is open calls fail at once with <see cref="BrokenCircuitException"/> and the caller detects
-/// in-process; after the break one trial call goes through (half-open) and a success closes the circuit again.
+/// The Polly pipelines in front of the Detector service (one per host, so the circuit's state is shared by all calls).
+/// <list type="bullet">
+/// <item><see cref="Pipeline"/>, around each gRPC call (<see cref="DetectorResilienceInterceptor"/>): retry with jittered
+/// exponential backoff (retryable codes only) -> per-attempt timeout.</item>
+/// <item><see cref="Routing"/>, around each detection (<see cref="DetectionRouter"/>): circuit breaker -> hedging.
+/// Hedging runs the remote call and, when it has not answered within the frame's hedging delay (or failed), the
+/// in-process detection beside it; the first answer wins and the other is cancelled. The breaker counts a detection
+/// as failed when the remote call failed or lost the race, so sustained slowness opens the circuit as errors do.
+/// While it is open, detection is in-process at once (<see cref="BrokenCircuitException"/>); after the break one trial
+/// call goes through (half-open) and a remote answer closes the circuit again.</item>
+/// </list>
 /// </summary>
 internal sealed partial class DetectorResilience
 {
+    private readonly EnhancerOptions _options;
+    private readonly EnhancerMetrics _metrics;
+    private readonly ILogger<DetectorResilience> _logger;
     private volatile int _state;
+    private volatile bool _openedBySlowness;
 
     public DetectorResilience(IOptions<EnhancerOptions> options, EnhancerMetrics metrics, ILogger<DetectorResilience> logger)
     {
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
         var o = options.Value;
-        var retryable = new PredicateBuilder()
-            .Handle<RpcException>(e => IsRetryable(e.StatusCode))
-            .Handle<TimeoutRejectedException>();
         var builder = new ResiliencePipelineBuilder();
         if (o.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = retryable,
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<RpcException>(e => IsRetryable(e.StatusCode))
+                    .Handle<TimeoutRejectedException>(),
                 MaxRetryAttempts = o.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -51,27 +66,17 @@ internal sealed partial class DetectorResilience
             });
         }
 
-        Pipeline = builder
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = retryable,
-                FailureRatio = o.FailureRatio,
-                MinimumThroughput = o.MinimumThroughput,
-                SamplingDuration = TimeSpan.FromMilliseconds(o.SamplingDurationMs),
-                BreakDuration = TimeSpan.FromMilliseconds(o.BreakDurationMs),
-                OnOpened = _ => Set(CircuitState.Open, metrics, logger),
-                OnHalfOpened = _ => Set(CircuitState.HalfOpen, metrics, logger),
-                OnClosed = _ => Set(CircuitState.Closed, metrics, logger),
-            })
-            .AddTimeout(TimeSpan.FromMilliseconds(o.DetectTimeoutMs))
-            .Build();
+        Pipeline = builder.AddTimeout(TimeSpan.FromMilliseconds(o.DetectTimeoutMs)).Build();
     }
 
-    /// <summary>The pipeline detector calls run through.</summary>
+    /// <summary>The pipeline each detector gRPC call runs through.</summary>
     public ResiliencePipeline Pipeline { get; }
 
     /// <summary>Current circuit state.</summary>
     public CircuitState State => (CircuitState)_state;
+
+    /// <summary>Whether the circuit last opened because the detector was late rather than failing.</summary>
+    public bool OpenedBySlowness => _openedBySlowness;
 
     /// <summary>Raised after the circuit changes state.</summary>
     public event Action<CircuitState>? StateChanged;
@@ -80,19 +85,61 @@ internal sealed partial class DetectorResilience
     public static bool IsRetryable(StatusCode code) =>
         code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted;
 
-    private ValueTask Set(CircuitState state, EnhancerMetrics metrics, ILogger logger)
+    /// <summary>Failures of the remote call after which in-process detection takes over: everything but the caller's
+    /// own error (INVALID_ARGUMENT) and cancellation.</summary>
+    public static bool IsFallbackReason(Exception ex) => ex switch
+    {
+        BrokenCircuitException or TimeoutRejectedException => true,
+        RpcException r => r.StatusCode is not (StatusCode.InvalidArgument or StatusCode.Cancelled),
+        _ => false,
+    };
+
+    /// <summary>
+    /// The per-detection pipeline: breaker -> hedging. <paramref name="hedgeDelay"/> gives each call's hedging delay,
+    /// <paramref name="hedge"/> is the in-process detection started beside (or after) the remote call.
+    /// </summary>
+    public ResiliencePipeline<RoutedDetection> Routing(
+        Func<ResilienceContext, TimeSpan> hedgeDelay, Func<ResilienceContext, ValueTask<Outcome<RoutedDetection>>> hedge) =>
+        new ResiliencePipelineBuilder<RoutedDetection>()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<RoutedDetection>
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is { } e
+                    ? IsFallbackReason(e)
+                    : args.Outcome.Result is { Source: not DetectionSource.Remote }),
+                FailureRatio = _options.FailureRatio,
+                MinimumThroughput = _options.MinimumThroughput,
+                SamplingDuration = TimeSpan.FromMilliseconds(_options.SamplingDurationMs),
+                BreakDuration = TimeSpan.FromMilliseconds(_options.BreakDurationMs),
+                OnOpened = args =>
+                {
+                    _openedBySlowness = args.Outcome.Result is { Source: DetectionSource.LocalHedge };
+                    return Set(CircuitState.Open);
+                },
+                OnHalfOpened = _ => Set(CircuitState.HalfOpen),
+                OnClosed = _ => Set(CircuitState.Closed),
+            })
+            .AddHedging(new HedgingStrategyOptions<RoutedDetection>
+            {
+                MaxHedgedAttempts = 1,
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is { } e && IsFallbackReason(e)),
+                DelayGenerator = args => new ValueTask<TimeSpan>(hedgeDelay(args.Context)),
+                ActionGenerator = args => () => hedge(args.ActionContext),
+            })
+            .Build();
+
+    private ValueTask Set(CircuitState state)
     {
         _state = (int)state;
-        metrics.SetCircuit(state);
-        Log.Circuit(logger, state);
+        _metrics.SetCircuit(state);
+        Log.Circuit(_logger, state, state == CircuitState.Open && _openedBySlowness ? " (detector too slow)" : string.Empty);
         StateChanged?.Invoke(state);
         return default;
     }
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Detector circuit is now {State}")]
-        public static partial void Circuit(ILogger logger, CircuitState state);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Detector circuit is now {State}{Why}")]
+        public static partial void Circuit(ILogger logger, CircuitState state, string why);
     }
 }
 

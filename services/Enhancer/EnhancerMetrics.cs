@@ -13,6 +13,9 @@ internal sealed class EnhancerMetrics : ICallFailureMetrics
     private readonly Counter _detections;
     private readonly Counter _fallbacks;
     private readonly Counter _retries;
+    private readonly Counter _hedges;
+    private readonly Counter _budgetExceeded;
+    private readonly Gauge _hedgeDelay;
     private readonly Counter _failed;
     private readonly Counter _dropped;
     private readonly Gauge _circuit;
@@ -26,9 +29,12 @@ internal sealed class EnhancerMetrics : ICallFailureMetrics
     {
         _frames = factory.CreateCounter("vq_enhancer_frames_processed_total", "Frames answered, by rpc and whether anything was repaired.", ["rpc", "repaired"]);
         _blocks = factory.CreateCounter("vq_enhancer_repaired_blocks_total", "8x8 blocks repaired, by method (model, temporal).", ["method"]);
-        _detections = factory.CreateCounter("vq_enhancer_detections_total", "Detections by source (remote, local: no detector configured, local_fallback: detector failed).", ["source"]);
-        _fallbacks = factory.CreateCounter("vq_enhancer_fallback_detections_total", "Frames detected in-process because the detector call failed, by reason (circuit_open, timeout, or the gRPC code).", ["reason"]);
+        _detections = factory.CreateCounter("vq_enhancer_detections_total", "Detections by source (remote; local_hedge: the detector was late and in-process detection answered first; local_fallback: the detector failed or its circuit is open; local: no detector configured).", ["source"]);
+        _fallbacks = factory.CreateCounter("vq_enhancer_fallback_detections_total", "Detector calls that failed, and frames detected in-process while the circuit was open, by reason (circuit_open, circuit_open_slow: opened by sustained slowness, timeout, or the gRPC code).", ["reason"]);
         _retries = factory.CreateCounter("vq_enhancer_detector_retries_total", "Retried detector calls.");
+        _hedges = factory.CreateCounter("vq_enhancer_detector_hedges_total", "Detections whose detector call was late (past the hedging delay), so in-process detection started beside it, by which answered first (remote, local).", ["winner"]);
+        _budgetExceeded = factory.CreateCounter("vq_enhancer_detection_budget_exceeded_total", "Detections that took longer than the frame's detection budget, by what set the budget (interval, deadline, max).", ["basis"]);
+        _hedgeDelay = factory.CreateGauge("vq_enhancer_detector_hedge_delay_seconds", "Hedging delay of the latest detection: how long the detector may take before in-process detection starts beside it.");
         _failed = factory.CreateCounter("vq_enhancer_frames_failed_total", "Frames or calls that failed, by gRPC status code.", ["code"]);
         _dropped = factory.CreateCounter("vq_enhancer_frames_dropped_total", "Frames dropped by live-mode streams under overload.");
         _circuit = factory.CreateGauge("vq_enhancer_detector_circuit_state", "Circuit in front of the detector: 0 closed (remote), 1 half-open, 2 open (local fallback).");
@@ -46,6 +52,12 @@ internal sealed class EnhancerMetrics : ICallFailureMetrics
     public void SetCircuit(CircuitState state) => _circuit.Set((int)state);
 
     public void DetectorRetry() => _retries.Inc();
+
+    public void Hedged(string winner) => _hedges.WithLabels(winner).Inc();
+
+    public void BudgetExceeded(string basis) => _budgetExceeded.WithLabels(basis).Inc();
+
+    public void SetHedgeDelay(TimeSpan delay) => _hedgeDelay.Set(delay == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : delay.TotalSeconds);
 
     public void Detected(string source) => _detections.WithLabels(source).Inc();
 

@@ -24,7 +24,8 @@ internal sealed class EnhancerOptions : IValidatableObject
     [Range(1, 10_000)]
     public int RetryBaseDelayMs { get; set; } = 25;
 
-    /// <summary>Share of failed detector calls in the sampling window that opens the circuit.</summary>
+    /// <summary>Share of detector calls in the sampling window that failed or lost the race to in-process detection
+    /// (late: sustained slowness) that opens the circuit.</summary>
     [Range(0.01, 1.0)]
     public double FailureRatio { get; set; } = 0.5;
 
@@ -39,6 +40,43 @@ internal sealed class EnhancerOptions : IValidatableObject
     /// <summary>How long the circuit stays open (all detection local) before one trial call goes to the detector.</summary>
     [Range(500, 600_000)]
     public int BreakDurationMs { get; set; } = 3000;
+
+    /// <summary>Hedge detector calls: when the detector has not answered within the frame's hedging delay, detect
+    /// in-process as well and take whichever answers first (the other is cancelled). Off = in-process detection only
+    /// after the detector call failed (errors, attempt timeouts, open circuit).</summary>
+    public bool Hedging { get; set; } = true;
+
+    /// <summary>Share of a stream's frame interval (or of the caller's remaining deadline, when shorter) that detection may
+    /// take, up to <see cref="MaxBudgetMs"/>; the rest is for repair, encoding and queueing. The hedging delay never
+    /// exceeds this budget less the in-process detection's own time.</summary>
+    [Range(0.05, 1.0)]
+    public double BudgetShare { get; set; } = 0.6;
+
+    /// <summary>Longest detection budget: a live viewer waits no longer than this for the detector however slow the
+    /// stream's frame rate, while in-process detection can answer. Also the budget of a frame with neither a frame
+    /// interval (unary calls, a stream's first frame, frames without timestamps) nor a caller deadline.</summary>
+    [Range(10, 60_000)]
+    public int MaxBudgetMs { get; set; } = 200;
+
+    /// <summary>Shortest hedging delay: a detector answering faster than this is never hedged.</summary>
+    [Range(1, 10_000)]
+    public int MinHedgeDelayMs { get; set; } = 10;
+
+    /// <summary>Percentile of the detector's recent answer times the adaptive hedging delay follows.</summary>
+    [Range(0.5, 0.999)]
+    public double HedgePercentile { get; set; } = 0.99;
+
+    /// <summary>Factor over that percentile before a call counts as late (hedges on a healthy detector stay rare).</summary>
+    [Range(1.0, 10.0)]
+    public double HedgeMargin { get; set; } = 1.5;
+
+    /// <summary>Detector answer times the adaptive delay looks at: the last this many calls ...</summary>
+    [Range(8, 4096)]
+    public int LatencyWindowCalls { get; set; } = 256;
+
+    /// <summary>... that are at most this old.</summary>
+    [Range(1000, 600_000)]
+    public int LatencyWindowMs { get; set; } = 30_000;
 
     /// <summary>Client certificate (PEM) presented to an https detector that requires mutual TLS; the detector's
     /// certificate is checked against <c>Tls:CaPath</c> (the system store when that is empty).</summary>

@@ -13,13 +13,15 @@ internal sealed class EnhancerService(
     EnhancerState state,
     EnhancerMetrics metrics,
     IOptions<EnhanceStreamsOptions> streams,
+    IOptions<EnhancerOptions> options,
     IHostApplicationLifetime lifetime) : Contracts.V1.Enhancer.EnhancerBase
 {
     /// <inheritdoc />
     public override async Task<EnhanceResponse> Enhance(EnhanceRequest request, ServerCallContext context)
     {
         return await enhancer.EnhanceAsync("unary", request.Frame, request.PreviousFrame, null, null,
-            FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality), context.CancellationToken).ConfigureAwait(false);
+            FrameEnhancer.OutputFormat(request.OutputFormat), FrameEnhancer.JpegQuality(request.JpegQuality),
+            DetectionBudget.For(options.Value, null, context.Deadline), context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -71,6 +73,7 @@ internal sealed class EnhancerService(
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var stopping = lifetime.ApplicationStopping;
             bool shuttingDown = false;
+            var interval = new FrameInterval();
             var reader = Task.Run(async () =>
             {
                 using var read = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, stopping);
@@ -78,6 +81,7 @@ internal sealed class EnhancerService(
                 {
                     if (first.Frame is not null)
                     {
+                        interval.Observe(first.Frame.TimestampUs);
                         await queue.Writer.WriteAsync(first.Frame, read.Token).ConfigureAwait(false);
                         metrics.Queued(1);
                     }
@@ -86,6 +90,7 @@ internal sealed class EnhancerService(
                     {
                         if (requestStream.Current.Frame is { } f)
                         {
+                            interval.Observe(f.TimestampUs);
                             await queue.Writer.WriteAsync(f, read.Token).ConfigureAwait(false);
                             metrics.Queued(1);
                         }
@@ -124,7 +129,8 @@ internal sealed class EnhancerService(
                     EnhanceResponse response;
                     try
                     {
-                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, detectorState, output, jpegQuality, cts.Token).ConfigureAwait(false);
+                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, detectorState, output, jpegQuality,
+                            DetectionBudget.For(options.Value, interval.Ms, context.Deadline), cts.Token).ConfigureAwait(false);
                     }
                     catch (FrameFormatException ex)
                     {

@@ -28,7 +28,7 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
         : throw new FrameFormatException($"jpeg_quality {requested} is out of range (1..100, 0 = server default)");
 
     public async Task<EnhanceResponse> EnhanceAsync(string rpc, Frame? frame, Frame? previous, RepairStream? history, DetectorStateHolder? detectorState, FramePixelFormat output,
-        int jpegQuality, CancellationToken ct)
+        int jpegQuality, DetectionBudget budget, CancellationToken ct)
     {
         long t0 = Stopwatch.GetTimestamp();
         var (repairer, local) = state.GetReady();
@@ -53,7 +53,7 @@ internal sealed class FrameEnhancer(EnhancerState state, DetectionRouter router,
             history = repairer.CreateStream(prev);
         }
 
-        var detection = await router.DetectAsync(local, frame, previous, detectorState, ct).ConfigureAwait(false);
+        var detection = await router.DetectAsync(local, frame, previous, detectorState, budget, ct).ConfigureAwait(false);
         var (comp, trans) = RepairPolicy.Select(repairer.Options, detection.Response.DamageClass.ToFrameClass(), detection.Compression, detection.Transmission);
         RepairResult repaired;
         using (InferenceTelemetry.StartStage("repair", repairer.Model.Info.Name))

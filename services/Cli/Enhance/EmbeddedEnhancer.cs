@@ -65,7 +65,7 @@ internal sealed class EmbeddedEnhancer(DetectorPipeline detector, FrameRepairer 
             var d = detector.Detect(detection, frame.Pixels, ct);
             var (comp, trans) = RepairPolicy.Select(repairer.Options, d.Class, d.CompressionMask, d.TransmissionMask);
             var r = repairer.Repair(history, frame.Pixels, comp, trans, Media.FramePixelFormat.I420, ct);
-            yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.LocalFallback);
+            yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.Local);
         }
     }
 

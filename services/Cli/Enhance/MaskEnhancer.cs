@@ -51,7 +51,7 @@ internal sealed class MaskEnhancer(FrameRepairer repairer, string masksDir, int 
             var (comp, trans) = RepairPolicy.Select(repairer.Options, cls,
                 cls == FrameClass.Compression ? mask : empty, cls == FrameClass.Transmission ? mask : empty);
             var r = repairer.Repair(history, frame.Pixels, comp, trans, Media.FramePixelFormat.I420, ct);
-            yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.LocalFallback);
+            yield return new EnhancedFrame(frame.Index, r.Frame.Data, r.ModelBlocks, r.TemporalBlocks, DetectionSource.Local);
         }
 
         if (n != lines.Count)

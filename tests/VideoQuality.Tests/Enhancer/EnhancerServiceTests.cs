@@ -21,6 +21,9 @@ public class EnhancerServiceTests
 {
     private const int W = 320, H = 192;
 
+    /// <summary>The product's detection budget (test enhancers get a generous one unless they ask for this).</summary>
+    private static readonly string ProductBudget = $"--Enhancer:MaxBudgetMs={new VideoQuality.Enhancer.EnhancerOptions().MaxBudgetMs}";
+
     private static Frame I420(byte[] data, ulong seq = 0, string stream = "") => new()
     {
         Format = PixelFormat.I420,
@@ -75,7 +78,7 @@ public class EnhancerServiceTests
         Assert.Equal(n, enhanced.Count);
         for (int i = 0; i < n; i++)
         {
-            Assert.Equal(remote ? DetectionSource.Remote : DetectionSource.LocalFallback, enhanced[i].DetectionSource);
+            Assert.Equal(remote ? DetectionSource.Remote : DetectionSource.Local, enhanced[i].DetectionSource);
             Assert.Equal(streamed[i].Severity, enhanced[i].Detection.Severity);
             Assert.Equal(streamed[i].Mask.Bits, enhanced[i].Detection.Mask.Bits);
             Assert.Null(enhanced[i].Detection.State); // the state stays inside the enhancer
@@ -132,8 +135,9 @@ public class EnhancerServiceTests
         await detector.DisposeAsync();
         for (int i = 0; i < 6; i++)
         {
+            // Failed calls fall back; a call still retrying when its hedging delay passes is hedged instead.
             var r = await Next();
-            Assert.Equal(DetectionSource.LocalFallback, r.DetectionSource);
+            Assert.Contains(r.DetectionSource, new[] { DetectionSource.LocalFallback, DetectionSource.LocalHedge });
             Assert.Equal((uint)(H / 8), r.Detection.Mask.Rows);
         }
 
@@ -164,13 +168,78 @@ public class EnhancerServiceTests
     public async Task Slow_detector_does_not_hold_the_call_past_the_attempt_deadline()
     {
         await using var slow = await SleepyDetector.StartAsync(TimeSpan.FromSeconds(30));
-        await using var enhancer = await EnhancerServer.StartAsync(slow.Address, "--Enhancer:DetectTimeoutMs=250", "--Enhancer:MaxRetries=1");
+        await using var enhancer = await EnhancerServer.StartAsync(slow.Address, "--Enhancer:DetectTimeoutMs=250", "--Enhancer:MaxRetries=1", "--Enhancer:Hedging=false");
         var clock = Stopwatch.StartNew();
         var response = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) }, deadline: DateTime.UtcNow.AddSeconds(10));
         Assert.Equal(DetectionSource.LocalFallback, response.DetectionSource);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.True(slow.Calls >= 1, "the detector was never called");
         Assert.True(slow.Cancelled >= 1, "the abandoned detector call was not cancelled");
+    }
+
+    [Fact]
+    public async Task Slow_detector_is_hedged_within_the_frame_budget_and_its_circuit_opens_on_sustained_slowness()
+    {
+        // The detector answers after 3 s; the stream's frames are 250 ms apart (timestamps), so detection has 150 ms.
+        await using var slow = await SleepyDetector.StartAsync(TimeSpan.FromSeconds(3));
+        await using var enhancer = await EnhancerServer.StartAsync(slow.Address, "--Enhancer:DetectTimeoutMs=5000", ProductBudget);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = enhancer.Client.EnhanceStream(cancellationToken: cts.Token);
+        await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "late", Mode = StreamMode.Lossless } });
+        var sources = new List<DetectionSource>();
+        for (ulong seq = 0; seq < 10; seq++)
+        {
+            var frame = I420(RepairTests.Natural(W, H, (int)seq % 5), seq, "late");
+            frame.TimestampUs = (long)seq * 250_000;
+            var clock = Stopwatch.StartNew();
+            await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Frame = frame });
+            Assert.True(await call.ResponseStream.MoveNext(cts.Token), "stream ended early");
+            var r = call.ResponseStream.Current;
+            Assert.Equal(seq, r.Frame.Sequence);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"frame {seq} waited {clock.ElapsedMilliseconds} ms for a detector that answers after 3 s");
+            sources.Add(r.DetectionSource);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(cts.Token));
+
+        // Hedged at first (the local detection won, the late call was cancelled), then the circuit opened on the
+        // slowness alone (no call failed) and detection went in-process without asking.
+        Assert.Equal(DetectionSource.LocalHedge, sources[0]);
+        Assert.DoesNotContain(DetectionSource.Remote, sources);
+        Assert.Contains(DetectionSource.LocalFallback, sources);
+        Assert.True(slow.Cancelled >= 1, "the abandoned detector calls were not cancelled");
+        Assert.True(slow.Calls < sources.Count, $"{slow.Calls} detector calls for {sources.Count} frames: the circuit never opened");
+        var metrics = await enhancer.Http.GetStringAsync("/metrics");
+        Assert.Matches(@"vq_enhancer_detector_hedges_total\{winner=""local""\} [1-9]", metrics);
+        Assert.Matches(@"vq_enhancer_fallback_detections_total\{reason=""circuit_open_slow""\} [1-9]", metrics);
+        Assert.Contains("vq_enhancer_detector_circuit_state 2", metrics);
+        Assert.Matches(@"vq_enhancer_detections_total\{source=""local_hedge""\} [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task Healthy_detector_keeps_the_detections_and_is_rarely_hedged()
+    {
+        await using var detector = await DetectorServer.StartAsync();
+        await using var enhancer = await EnhancerServer.StartAsync($"http://127.0.0.1:{detector.GrpcPort}", ProductBudget);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var call = enhancer.Client.EnhanceStream(cancellationToken: cts.Token);
+        await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Config = new StreamConfig { StreamId = "ok", Mode = StreamMode.Lossless } });
+        const int n = 30;
+        int remote = 0;
+        for (ulong seq = 0; seq < n; seq++)
+        {
+            var frame = I420(RepairTests.Natural(W, H, (int)seq % 5), seq, "ok");
+            frame.TimestampUs = (long)seq * 250_000;
+            await call.RequestStream.WriteAsync(new EnhanceStreamRequest { Frame = frame });
+            Assert.True(await call.ResponseStream.MoveNext(cts.Token), "stream ended early");
+            remote += call.ResponseStream.Current.DetectionSource == DetectionSource.Remote ? 1 : 0;
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.True(remote >= n * 9 / 10, $"only {remote} of {n} detections were remote: hedging abandons a healthy detector");
+        var metrics = await enhancer.Http.GetStringAsync("/metrics");
+        Assert.Contains("vq_enhancer_detector_circuit_state 0", metrics);
     }
 
     [Fact]
@@ -205,12 +274,12 @@ public class EnhancerServiceTests
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("not configured", await ready.Content.ReadAsStringAsync());
         var local = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = I420(RepairTests.Natural(W, H)) });
-        Assert.Equal(DetectionSource.LocalFallback, local.DetectionSource);
+        Assert.Equal(DetectionSource.Local, local.DetectionSource); // not "fallback": no detector is configured at all
 
         // In-process detection reads every format too: a blocky PNG is detected locally and repaired as PNG.
         var blocky = Frames.Encode(Mpeg2Frame.PartlyDamaged(W, H, "rgb24", 3, W * 5 / 8), W, H, SkiaSharp.SKEncodedImageFormat.Png);
         var png = await enhancer.Client.EnhanceAsync(new EnhanceRequest { Frame = new Frame { Format = PixelFormat.Png, Data = ByteString.CopyFrom(blocky) } });
-        Assert.Equal((DetectionSource.LocalFallback, PixelFormat.Png), (png.DetectionSource, png.Frame.Format));
+        Assert.Equal((DetectionSource.Local, PixelFormat.Png), (png.DetectionSource, png.Frame.Format));
         Assert.True(png.Repaired.ModelBlocks > 0, $"nothing repaired (class {png.Detection.DamageClass}, {png.Detection.Mask.Flagged} flagged)");
         Assert.Contains("vq_enhancer_frames_processed_total", await enhancer.Http.GetStringAsync("/metrics"));
     }

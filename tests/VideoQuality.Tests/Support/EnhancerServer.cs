@@ -34,6 +34,10 @@ internal sealed class EnhancerServer : IAsyncDisposable
     public static Task<EnhancerServer> StartAsync(string? detectorAddress, params string[] extraArgs) =>
         StartAsync(detectorAddress, null, extraArgs);
 
+    /// <summary>Detection budget of test enhancers: tests of the remote path must not see a loaded CI box's first detector
+    /// answer hedged; tests of hedging pass the product's <c>--Enhancer:MaxBudgetMs</c> (later arguments win).</summary>
+    public const int GenerousBudgetMs = 10_000;
+
     /// <summary>Starts an enhancer; <paramref name="configure"/> adjusts the host before build (e.g. a log capture).</summary>
     public static async Task<EnhancerServer> StartAsync(string? detectorAddress, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
@@ -51,6 +55,7 @@ internal sealed class EnhancerServer : IAsyncDisposable
             "--Enhancer:RetryBaseDelayMs=10",
             "--Enhancer:BreakDurationMs=1000",
             "--Enhancer:MinimumThroughput=2",
+            $"--Enhancer:MaxBudgetMs={GenerousBudgetMs}",
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs,
         ];
