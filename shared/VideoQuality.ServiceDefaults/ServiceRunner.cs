@@ -21,42 +21,40 @@ public static class ServiceRunner
     /// <summary>Exit code of a host that could not bind one of its ports.</summary>
     public const int PortInUseExitCode = 2;
 
-    /// <summary>Runs <paramref name="app"/> until it stops; returns <paramref name="exitCode"/>'s value then, or
-    /// <see cref="PortInUseExitCode"/> after writing the one-line reason to <paramref name="error"/> (default stderr)
-    /// when a port could not be bound.</summary>
-    public static async Task<int> RunServiceAsync(this WebApplication app, Func<int> exitCode, TextWriter? error = null)
+    /// <summary>Runs <paramref name="app"/> until it stops and returns <paramref name="exitCode"/>'s value then, or
+    /// <see cref="PortInUseExitCode"/> after writing the one-line reason to stderr when a port could not be bound.</summary>
+    public static async Task<int> RunServiceAsync(this WebApplication app, Func<int> exitCode)
     {
-        PortsOptions ports;
-        try
+        // Invalid ports are left to the host's start, which reports every invalid option at once.
+        var ports = ValidPorts(app.Services);
+        var busy = ports is null ? null : FirstPortInUse(ports);
+        if (busy is null)
         {
-            ports = app.Services.GetRequiredService<IOptions<PortsOptions>>().Value;
-        }
-        catch (OptionsValidationException)
-        {
-            await app.RunAsync().ConfigureAwait(false); // fails, reporting every invalid option at once
-            return exitCode();
-        }
-
-        var busy = FirstPortInUse(ports);
-        try
-        {
-            if (busy is null)
+            try
             {
                 await app.RunAsync().ConfigureAwait(false);
                 return exitCode();
             }
-        }
-        catch (IOException ex) when (ex.InnerException is AddressInUseException)
-        {
-            busy = FirstPortInUse(ports);
-            if (busy is null)
+            catch (IOException ex) when (ex.InnerException is AddressInUseException && ports is not null && FirstPortInUse(ports) is { } taken)
             {
-                throw;
+                busy = taken;
             }
         }
 
-        await (error ?? Console.Error).WriteLineAsync(PortInUse(busy.Value.Setting, busy.Value.Port, ports.Address)).ConfigureAwait(false);
+        await Console.Error.WriteLineAsync(PortInUse(busy.Value.Setting, busy.Value.Port, ports!.Address)).ConfigureAwait(false);
         return PortInUseExitCode;
+    }
+
+    private static PortsOptions? ValidPorts(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetRequiredService<IOptions<PortsOptions>>().Value;
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The one line printed for a port in use.</summary>

@@ -178,3 +178,26 @@ public class RestAuthTests(SecuredDetectorFixture fixture) : IClassFixture<Secur
         Assert.Equal("CPU", (await Rest.ParseAsync<DetectResponse>(ok)).Model.ExecutionProvider);
     }
 }
+
+public class RestRateLimitTests
+{
+    [Fact]
+    public async Task Rest_calls_over_the_rate_limit_are_http_429_with_the_grpc_message()
+    {
+        await using var detector = await DetectorServer.StartAsync(["--RateLimit:PermitsPerSecond=1", "--RateLimit:Burst=2"]);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            detector.Http.PostAsync("/v1/detect", Rest.Body(new DetectRequest { Frame = UnaryTests.I420Frame(64, 48) }))));
+
+        var refused = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        var (code, message) = await Rest.ErrorAsync(refused[0]);
+        Assert.Equal(StatusCode.ResourceExhausted, code);
+        Assert.StartsWith("rate limit exceeded", message);
+        Assert.InRange(responses.Count(r => r.StatusCode == HttpStatusCode.OK), 2, 5);
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+}
