@@ -1,7 +1,6 @@
 using System.Net;
 using System.Reflection;
 using System.Text.Json;
-using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -147,9 +146,9 @@ public static class Extensions
     public static GrpcServiceEndpointConventionBuilder MapGrpcWithRest<TService>(this WebApplication app) where TService : class
     {
         var ports = app.Services.GetRequiredService<IOptions<PortsOptions>>().Value;
+        var limits = app.Services.GetRequiredService<IOptions<GrpcLimitsOptions>>().Value;
         var endpoints = app.MapGrpcService<TService>();
-        endpoints.Add(e => e.Metadata.Add(new LocalPortMetadata(
-            e.Metadata.OfType<GrpcJsonTranscodingMetadata>().Any() ? ports.Http : ports.Grpc)));
+        endpoints.Add(e => RestApi.PinToPort(e, ports, limits));
         return endpoints;
     }
 

@@ -1,5 +1,8 @@
 using System.Reflection;
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi.Models;
@@ -49,10 +52,32 @@ internal static class RestApi
         });
     }
 
+    /// <summary>Room for the JSON around a request's base64 bytes (field names, sizes, ids).</summary>
+    private const long JsonOverheadBytes = 64 * 1024;
+
+    /// <summary>Pins an endpoint of a mapped gRPC service to its port: the gRPC method to the gRPC port, its transcoded
+    /// REST route to the HTTP port, where the request body may be as large as the gRPC receive limit's message in JSON
+    /// (base64 is 4/3 of the bytes; Kestrel's default of 30 MB would refuse frames that gRPC accepts).</summary>
+    public static void PinToPort(EndpointBuilder endpoint, PortsOptions ports, GrpcLimitsOptions limits)
+    {
+        if (endpoint.Metadata.OfType<GrpcJsonTranscodingMetadata>().Any())
+        {
+            endpoint.Metadata.Add(new LocalPortMetadata(ports.Http));
+            endpoint.Metadata.Add(new BodySizeLimit((limits.MaxReceiveMessageBytes + 2L) / 3 * 4 + JsonOverheadBytes));
+        }
+        else
+        {
+            endpoint.Metadata.Add(new LocalPortMetadata(ports.Grpc));
+        }
+    }
+
     /// <summary>Serves the OpenAPI document and Swagger UI on <paramref name="httpPort"/> only.</summary>
     public static void MapRestApi(this WebApplication app, int httpPort)
     {
         app.MapSwagger().RequireLocalPort(httpPort);
         app.UseWhen(c => c.Connection.LocalPort == httpPort, b => b.UseSwaggerUI(o => o.SwaggerEndpoint(DocumentPath, DocumentName)));
     }
+
+    /// <summary>Request body limit of an endpoint (applied by endpoint routing).</summary>
+    private sealed record BodySizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
 }

@@ -89,6 +89,16 @@ public class DetectorRestTests(DetectorServerFixture fixture)
         Assert.Equal((StatusCode.InvalidArgument, grpc.Status.Detail), await Rest.ErrorAsync(response));
     }
 
+    /// <summary>The JSON body may be as large as a gRPC message at Grpc:MaxReceiveMessageBytes (8 MiB here) in base64, not
+    /// Kestrel's 30 MB default: a 9 MiB frame (12 MiB of base64) is refused here, so an 8K frame fits the product's 64 MiB.</summary>
+    [Fact]
+    public async Task The_rest_body_limit_follows_the_grpc_receive_limit()
+    {
+        using var response = await Server.Http.PostAsJsonAsync("/v1/detect", Rest.Gray8Json(3072, 3072, new byte[3072 * 3072]));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Request body too large", (await Rest.ErrorAsync(response)).Message);
+    }
+
     [Fact]
     public async Task The_openapi_document_describes_v1_detect_with_the_proto_comments_and_swagger_ui_is_served()
     {
