@@ -10,8 +10,9 @@ namespace VideoQuality.LoadTests;
 /// service, for chaos runs: `vq-load proxy --listen PORT --upstream HOST:PORT --delay-ms MS [--jitter-ms J]
 /// [--switch-s S]`): <see cref="ProxyDelay"/> says how long. Chunks keep their order and the delay is added latency,
 /// not a bandwidth limit. Nothing in the services changes to be slowed down.
-/// The services route gRPC by the port in the request's authority (<c>RequireHost("*:port")</c>), so the proxy listens
-/// on the upstream's port at another loopback address (<c>--listen 127.0.0.2:PORT</c>), keeping the authority's port.
+/// The services match endpoints by the local port of the connection, not the request's authority, so the proxy may
+/// listen on any port (chaos.sh still uses the upstream's port at 127.0.0.2, which needed the authority's port kept
+/// while the services matched on it).
 /// </summary>
 internal static class DelayProxy
 {

@@ -95,7 +95,8 @@ while read -r name delay jitter switch mode; do
   if [ "$delay" = "-" ]; then
     unset ENHANCER_DETECTOR
   else
-    # Same port, other loopback address: the detector routes gRPC by the authority's port.
+    # Same port, other loopback address (from when the services routed gRPC by the authority's port; they match on the
+    # local port now, so any listen port works).
     DET_GRPC=$(free_port)
     load_bg proxy --listen "127.0.0.2:$DET_GRPC" --upstream "127.0.0.1:$DET_GRPC" --delay-ms "$delay" --jitter-ms "$jitter" --switch-s "$switch" >"$OUT/proxy-$tag.log" 2>&1
     PID_PROXY=$!

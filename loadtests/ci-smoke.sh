@@ -2,7 +2,8 @@
 # CI load smoke (called by .ci/run): builds the services and the load tool, starts the built detector and enhancer
 # binaries as users run them (background, free loopback ports, ready on /readyz), runs detect-unary, detect-stream
 # and enhance-stream for 10 s each (after a 2 s warm-up) and fails when a run has errors, drops beyond its budget or
-# a p99 over the committed budget (loadtests/budgets/ci.json, generous for a loaded 2-core box). Then stops both
+# a p99 over the committed budget (loadtests/budgets/ci.json, generous for a loaded 2-core box). Runs the Python client
+# example (examples/python) and README's REST curl call against the detector. Then stops both
 # services with SIGTERM and fails unless each exits 0 within its shutdown timeout. Reports: $OUT (default
 # artifacts/load-smoke/*.json|md).
 set -euo pipefail
@@ -32,6 +33,26 @@ smoke() {
 smoke detect-unary "http://127.0.0.1:$DET_GRPC" --rate 10
 smoke detect-stream "http://127.0.0.1:$DET_GRPC" --rate 20 --streams 4
 smoke enhance-stream "http://127.0.0.1:$ENH_GRPC" --rate 1 --streams 1
+
+# The Python client example (examples/python; python3-grpcio and python3-grpc-tools, installed by `./vq test`) streams
+# a one-second generated clip to the detector and must get an answer for every frame; then README's curl call posts a
+# GRAY8 frame to POST /v1/detect on the detector's HTTP port and must get a damage class back.
+example_and_curl() {
+  local clip="$OUT/example-clip.mkv" frame
+  ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video -q:v 20 "$clip" &&
+    /usr/bin/python3 "$ROOT/examples/python/detect_stream.py" "$clip" --target "127.0.0.1:$DET_GRPC" >"$OUT/python-example.log" 2>&1 &&
+    tail -n 1 "$OUT/python-example.log" &&
+    frame=$(head -c 3072 /dev/urandom | base64 -w0) &&
+    curl -fsS "http://127.0.0.1:$DET_HTTP/v1/detect" -H 'content-type: application/json' \
+      -d '{"frame":{"format":"PIXEL_FORMAT_GRAY8","width":64,"height":48,"data":"'"$frame"'"}}' >"$OUT/curl-detect.json" &&
+    grep -q '"damageClass":"DAMAGE_CLASS_' "$OUT/curl-detect.json"
+}
+if example_and_curl; then
+  echo "load smoke: python example and REST curl passed"
+else
+  echo "load smoke: python example or REST curl FAILED (see $OUT/python-example.log, $OUT/curl-detect.json)" >&2
+  failed=1
+fi
 
 for name in enhancer detector; do
   pid_var="PID_${name^^}"

@@ -16,7 +16,7 @@ public static class DetectorHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50051, defaultHttpPort: 8081);
+        builder.AddServiceDefaults(ServiceName, GrpcServiceName, typeof(Contracts.V1.Detector).Assembly, defaultGrpcPort: 50051, defaultHttpPort: 8081);
 
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -31,7 +31,7 @@ public static class DetectorHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.MapGrpcOnGrpcPort<DetectorService>();
+        app.MapGrpcWithRest<DetectorService>();
         app.MapServiceDefaults();
         return app;
     }

@@ -1,6 +1,6 @@
 using VideoQuality.Detector;
+using VideoQuality.ServiceDefaults;
 
 var app = DetectorHost.Build(args);
 var model = app.Services.GetRequiredService<DetectorModelState>();
-await app.RunAsync();
-return model.ExitCode;
+return await app.RunServiceAsync(() => model.ExitCode);

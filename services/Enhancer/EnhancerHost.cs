@@ -21,7 +21,7 @@ public static class EnhancerHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.AddServiceDefaults(ServiceName, GrpcServiceName, defaultGrpcPort: 50052, defaultHttpPort: 8082);
+        builder.AddServiceDefaults(ServiceName, GrpcServiceName, typeof(Contracts.V1.Enhancer).Assembly, defaultGrpcPort: 50052, defaultHttpPort: 8082);
 
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -57,7 +57,7 @@ public static class EnhancerHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.MapGrpcOnGrpcPort<EnhancerService>();
+        app.MapGrpcWithRest<EnhancerService>();
         app.MapServiceDefaults();
         return app;
     }

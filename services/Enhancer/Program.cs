@@ -1,6 +1,6 @@
 using VideoQuality.Enhancer;
+using VideoQuality.ServiceDefaults;
 
 var app = EnhancerHost.Build(args);
 var state = app.Services.GetRequiredService<EnhancerState>();
-await app.RunAsync();
-return state.ExitCode;
+return await app.RunServiceAsync(() => state.ExitCode);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -21,7 +23,10 @@ namespace VideoQuality.ServiceDefaults;
 /// <summary>
 /// Wiring every VideoQuality service host shares, so each Program.cs stays a few lines:
 /// <list type="bullet">
-/// <item>Kestrel: gRPC on an HTTP/2-only port (<c>Ports:Grpc</c>), /metrics, /healthz, /readyz on an HTTP/1 port (<c>Ports:Http</c>).</item>
+/// <item>Kestrel: gRPC on an HTTP/2-only port (<c>Ports:Grpc</c>); REST/JSON, OpenAPI, /metrics, /healthz, /readyz on an HTTP/1
+/// port (<c>Ports:Http</c>). Endpoints are pinned to their port by the socket's local port (<see cref="LocalPortMatcherPolicy"/>),
+/// so proxies and Services that expose other ports reach them.</item>
+/// <item>REST/JSON transcoding of the annotated gRPC methods with an OpenAPI document and Swagger UI (<see cref="RestApi"/>).</item>
 /// <item>gRPC with explicit message limits (<c>Grpc:*</c>; oversize -> RESOURCE_EXHAUSTED), exception mapping, reflection.</item>
 /// <item>gRPC health service and /readyz driven by <see cref="ReadinessState"/> (SERVING only when ready); /healthz is liveness.</item>
 /// <item>Prometheus metrics in a per-host registry (<see cref="CollectorRegistry"/>, <see cref="IMetricFactory"/> in DI).</item>
@@ -29,6 +34,7 @@ namespace VideoQuality.ServiceDefaults;
 /// <item>Security (<see cref="SecurityExtensions"/>, off by default): TLS / mutual TLS on the gRPC port, API keys / JWT, per-client rate limits.</item>
 /// <item>Graceful shutdown: <c>Shutdown:TimeoutSeconds</c> for in-flight calls; readiness turns NOT_SERVING as soon as
 /// the host stops, and streams end with UNAVAILABLE "server shutting down" (<see cref="RpcErrors.ShuttingDown"/>).</item>
+/// <item>A port already in use ends the process with one line naming the setting and the port (<see cref="ServiceRunner"/>).</item>
 /// </list>
 /// </summary>
 public static class Extensions
@@ -40,8 +46,10 @@ public static class Extensions
     public const string LiveTag = "live";
 
     /// <summary>Registers the shared services and Kestrel endpoints. <paramref name="grpcServiceName"/> is the
-    /// fully qualified gRPC service name also reported by the health service (e.g. "videoquality.v1.Detector").</summary>
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, string grpcServiceName, int defaultGrpcPort, int defaultHttpPort)
+    /// fully qualified gRPC service name also reported by the health service (e.g. "videoquality.v1.Detector");
+    /// <paramref name="contracts"/> is the assembly generated from the protos, whose XML documentation goes into the OpenAPI document.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, string grpcServiceName, Assembly contracts,
+        int defaultGrpcPort, int defaultHttpPort)
     {
         var services = builder.Services;
         services.AddOptions<PortsOptions>()
@@ -84,7 +92,7 @@ public static class Extensions
             k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
         });
 
-        services.AddSingleton(new EndpointHosts(ports.Grpc, ports.Http));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
         services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
@@ -92,7 +100,7 @@ public static class Extensions
             o.EnableDetailedErrors = false;
             o.Interceptors.Add<AccessInterceptor>();
             o.Interceptors.Add<ExceptionMappingInterceptor>();
-        });
+        }).AddRestApi(serviceName, contracts);
         services.AddGrpcReflection();
 
         services.AddSingleton<ReadinessState>();
@@ -133,29 +141,37 @@ public static class Extensions
         !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
         || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 
-    /// <summary>Maps a gRPC service on the gRPC port only.</summary>
-    public static GrpcServiceEndpointConventionBuilder MapGrpcOnGrpcPort<TService>(this WebApplication app) where TService : class =>
-        app.MapGrpcService<TService>().RequireHost(app.Services.GetRequiredService<EndpointHosts>().Grpc);
+    /// <summary>Maps a gRPC service on the gRPC port, and the REST/JSON routes of its annotated methods
+    /// (<c>google.api.http</c>) on the HTTP port.</summary>
+    public static GrpcServiceEndpointConventionBuilder MapGrpcWithRest<TService>(this WebApplication app) where TService : class
+    {
+        var ports = app.Services.GetRequiredService<IOptions<PortsOptions>>().Value;
+        var limits = app.Services.GetRequiredService<IOptions<GrpcLimitsOptions>>().Value;
+        var endpoints = app.MapGrpcService<TService>();
+        endpoints.Add(e => RestApi.PinToPort(e, ports, limits));
+        return endpoints;
+    }
 
-    /// <summary>Maps health (gRPC + /healthz + /readyz), reflection and /metrics on their ports.</summary>
+    /// <summary>Maps health (gRPC + /healthz + /readyz), reflection, /metrics and the OpenAPI document and Swagger UI on their ports.</summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
-        var hosts = app.Services.GetRequiredService<EndpointHosts>();
+        var ports = app.Services.GetRequiredService<IOptions<PortsOptions>>().Value;
         var readiness = app.Services.GetRequiredService<ReadinessState>();
         app.Lifetime.ApplicationStopping.Register(() => readiness.MarkNotReady("stopping: draining in-flight calls"));
-        app.MapGrpcHealthChecksService().RequireHost(hosts.Grpc);
-        app.MapGrpcReflectionService().RequireHost(hosts.Grpc);
+        app.MapGrpcHealthChecksService().RequireLocalPort(ports.Grpc);
+        app.MapGrpcReflectionService().RequireLocalPort(ports.Grpc);
         app.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag),
             ResponseWriter = WriteHealthJson,
-        }).RequireHost(hosts.Http);
+        }).RequireLocalPort(ports.Http);
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthJson,
-        }).RequireHost(hosts.Http);
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).RequireHost(hosts.Http);
+        }).RequireLocalPort(ports.Http);
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).RequireLocalPort(ports.Http);
+        app.MapRestApi(ports.Http);
         return app;
     }
 
@@ -176,12 +192,4 @@ public static class Extensions
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
     }
-}
-
-/// <summary>Host patterns ("*:port") that pin endpoints to the gRPC or the HTTP/1 port.</summary>
-internal sealed class EndpointHosts(int grpcPort, int httpPort)
-{
-    public string Grpc { get; } = $"*:{grpcPort}";
-
-    public string Http { get; } = $"*:{httpPort}";
 }

@@ -38,7 +38,7 @@ internal static class ServeCommand
                     return 1;
                 }
                 output.WriteLine($"{spec.Name}: ready in {(DateTime.UtcNow - started).TotalSeconds:0.0} s — gRPC http://127.0.0.1:{host.GrpcPort}, " +
-                                 $"metrics/health http://127.0.0.1:{host.HttpPort}/metrics /healthz /readyz");
+                                 $"REST, Swagger UI, metrics/health http://127.0.0.1:{host.HttpPort}/v1/... /swagger /metrics /healthz /readyz");
             }
             if (hosts.Count == 0)
             {

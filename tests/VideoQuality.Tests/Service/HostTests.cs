@@ -1,7 +1,12 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Health.V1;
+using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using VideoQuality.Contracts.V1;
+using VideoQuality.ServiceDefaults;
 using VideoQuality.Tests.Support;
 
 namespace VideoQuality.Tests.Service;
@@ -53,6 +58,32 @@ public class EndpointTests(DetectorServerFixture fixture)
     public async Task Health_reports_serving_for_the_detector_service() =>
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,
             (await Server.Health.CheckAsync(new HealthCheckRequest { Service = "videoquality.v1.Detector" })).Status);
+
+    /// <summary>Behind a proxy, a port-forward or a Kubernetes Service whose port differs from the container port, the
+    /// request's authority names a port the server does not listen on: endpoints are matched by the local port.</summary>
+    [Fact]
+    public async Task Calls_whose_authority_names_another_port_are_answered()
+    {
+        const string authority = "detector.example:80";
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Server.GrpcPort}",
+            new GrpcChannelOptions { HttpHandler = new AuthorityHandler(authority) });
+        var response = await new Contracts.V1.Detector.DetectorClient(channel).DetectAsync(new DetectRequest { Frame = UnaryTests.I420Frame(64, 48) });
+        Assert.Equal("CPU", response.Model.ExecutionProvider);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
+
+        using var http = new HttpClient(new AuthorityHandler(authority)) { BaseAddress = Server.Http.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+    }
+
+    /// <summary>Sends every request with <paramref name="authority"/> as its Host / :authority.</summary>
+    private sealed class AuthorityHandler(string authority) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Host = authority;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }
 
 public class StartupTests
@@ -106,6 +137,54 @@ public class StartupTests
         await stopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Contains("does not match manifest sha256", server.ModelState.LoadError);
         Assert.Equal(1, server.ModelState.ExitCode);
+    }
+}
+
+/// <summary>The built service as users run it (<c>dotnet VideoQuality.Detector.dll</c>), with one of its ports taken.</summary>
+public class PortInUseTests
+{
+    [Theory]
+    [InlineData("Grpc")]
+    [InlineData("Http")]
+    public async Task A_port_in_use_ends_the_service_with_one_line_naming_the_setting_and_the_port(string setting)
+    {
+        using var held = new TcpListener(IPAddress.Loopback, 0);
+        held.Start();
+        var taken = ((IPEndPoint)held.LocalEndpoint).Port;
+        var free = DetectorServer.FreePort();
+        var (grpc, http) = setting == "Grpc" ? (taken, free) : (free, taken);
+
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "VideoQuality.Detector.dll"),
+                     $"--Ports:Grpc={grpc}", $"--Ports:Http={http}", "--Ports:Address=127.0.0.1", $"--Model:Root={TestModels.Root}"])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+
+        Assert.Equal($"Ports:{setting} {taken} is already in use (address 127.0.0.1): stop what holds it or choose another port", (await stderr).Trim());
+        Assert.DoesNotContain(" at ", await stdout);
+        Assert.Equal(ServiceRunner.PortInUseExitCode, process.ExitCode);
     }
 }
 
