@@ -11,10 +11,8 @@ public sealed class ComparePreviewTests : IDisposable
         // FFV1 in Matroska, as vq demo's sample: millisecond timestamps against the repaired y4m's exact 1/30 s.
         const int w = 160, h = 96, frames = 30;
         var clip = await Clips.MakeAsync(_dir.File("moving.mkv"), w, h, frames, "-c:v", "ffv1");
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var code = await CliApp.InvokeAsync(["enhance", clip, "--out-dir", _dir.File("out"), "--preview", "--threads", "1"], Repo.Environment, output, errors);
-        Assert.True(code == 0, errors.ToString());
+        var (code, _, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", _dir.File("out"), "--preview", "--threads", "1");
+        Assert.True(code == 0, stderr);
 
         var input = await Clips.LumaPlanesAsync(clip, w, h);
         var compare = await Clips.LumaPlanesAsync(Path.Combine(_dir.File("out"), "moving.compare.mp4"), 2 * w, h);

@@ -17,24 +17,16 @@ public sealed class ReportCommandTests : IDisposable
 
     private readonly TempDir _dir = new();
 
-    private static async Task<(int Code, string Out, string Err)> VqAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var code = await CliApp.InvokeAsync(args, Repo.Environment, output, errors, CancellationToken.None);
-        return (code, output.ToString(), errors.ToString());
-    }
-
     [Fact]
     public async Task The_report_opens_offline_in_chromium_with_its_timeline_thumbnails_and_repair_crops_and_no_console_errors()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} not found: this test opens the report in Debian's chromium (./vq test installs it)");
         var clip = await Clips.MakeAsync(_dir.File("blocky.mkv"), 320, 180, 45, "-c:v", "mpeg2video", "-q:v", "31");
         var outDir = _dir.File("out");
-        var (code, _, stderr) = await VqAsync("enhance", clip, "--out-dir", outDir, "--threads", "1");
+        var (code, _, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", outDir, "--threads", "1");
         Assert.True(code == 0, stderr);
 
-        (code, var stdout, stderr) = await VqAsync("report", clip, "--out-dir", outDir);
+        (code, var stdout, stderr) = await Vq.RunAsync("report", clip, "--out-dir", outDir);
 
         Assert.True(code == 0, stderr);
         var html = Path.Combine(outDir, "blocky.html");
