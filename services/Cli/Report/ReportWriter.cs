@@ -88,7 +88,7 @@ internal static class ReportWriter
             return;
         }
 
-        html.Raw("<table id=\"alarms\"><tr><th>raised at</th><th>last damaged frame</th><th>class</th><th>peak</th><th>mean</th><th>cleared by</th></tr>\n");
+        html.Raw("<table id=\"alarms\"><tr><th>start (first frame of the raising run)</th><th>end (last damaged frame)</th><th>class</th><th>peak</th><th>mean</th><th>cleared by</th></tr>\n");
         foreach (var w in windows)
         {
             html.Cells(DetectionSummary.Stamp(w.Start), DetectionSummary.Stamp(w.End), w.Class, $"{w.PeakSeverity:0.00}", $"{w.MeanSeverity:0.00}",
