@@ -4,8 +4,9 @@
 #   deploy/check.sh            install missing tools, then run every check; exit 1 if any failed
 #   deploy/check.sh --no-install   use what is installed (a missing required tool is a failure)
 #
-# Checks: helm lint --strict (dev, prod, prod + every switch, dev + app TLS); helm template of those and of the
-# kustomize overlay, validated object by object (deploy/validate-manifests.mjs: kubernetes-models + Istio +
+# Checks: helm lint --strict (dev, prod, prod + every switch, dev + app TLS); helm template of those (each render's
+# grace period against Shutdown__TimeoutSeconds, and the detector's Alarms__* keys) and of the kustomize overlay,
+# validated object by object (deploy/validate-manifests.mjs: kubernetes-models + Istio +
 # prometheus-operator + cert-manager schemas, unknown kinds and unknown fields fail); yamllint on the rendered
 # output and the hand-written YAML; actionlint on .github/workflows (the file count must match); shellcheck on
 # every shell script; kubectl kustomize; promtool check rules (+ rule unit tests) on the chart's PrometheusRule
@@ -152,6 +153,37 @@ if [ $have_helm = 1 ]; then
   check "values.schema.json rejects unknown keys" render_fails --set detector.replicas=2
   check "helm template refuses app TLS inside Istio" render_fails -f "$CHART/values-prod.yaml" --set tls.enabled=true
   check "helm template refuses auth without API keys or JWT" render_fails --set auth.enabled=true
+  check "values.schema.json refuses a grace period too short to drain" render_fails --set detector.terminationGracePeriodSeconds=10
+  # Every Deployment of every profile: its grace period covers the preStop sleep, Shutdown__TimeoutSeconds (from its
+  # ConfigMap) and 5 s to exit; the detector's ConfigMap passes every Alarms__* setting.
+  grace_agrees() {
+    local f
+    for f in "${RENDERED[@]}"; do
+      # shellcheck disable=SC2016 # JavaScript, not shell: its template literals are not meant to expand
+      node -e '
+        const YAML = require(process.argv[1]);
+        const docs = YAML.parseAllDocuments(require("fs").readFileSync(process.argv[2], "utf8")).map((d) => d.toJS()).filter(Boolean);
+        const maps = Object.fromEntries(docs.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o.data || {}]));
+        let bad = 0, seen = 0;
+        for (const d of docs.filter((o) => o.kind === "Deployment")) {
+          const pod = d.spec.template.spec, c = pod.containers[0];
+          const cm = maps[(c.envFrom || []).map((e) => e.configMapRef && e.configMapRef.name).find(Boolean)] || {};
+          const grace = pod.terminationGracePeriodSeconds, drain = Number(cm.Shutdown__TimeoutSeconds);
+          const preStop = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+          seen++;
+          if (!(drain > 0) || preStop + drain + 5 > grace) {
+            bad++;
+            console.log(`${d.metadata.name}: grace ${grace} s < preStop ${preStop} s + Shutdown__TimeoutSeconds ${cm.Shutdown__TimeoutSeconds} + 5 s`);
+          }
+          const missing = ["RaiseThreshold", "ClearThreshold", "RaiseWindowMs", "ClearWindowMs", "TelemetryIntervalMs"]
+            .filter((k) => d.metadata.name.includes("detector") && !("Alarms__" + k in cm));
+          if (missing.length) { bad++; console.log(`${d.metadata.name}: no Alarms__${missing.join(", Alarms__")}`); }
+        }
+        if (seen === 0) { console.log("no Deployment in " + process.argv[2]); process.exit(1); }
+        process.exit(bad ? 1 : 0);' "$NODE_MODULES/yaml" "$f" || return 1
+    done
+  }
+  check "grace period covers preStop + Shutdown__TimeoutSeconds + 5 s; detector gets Alarms__* (${#RENDERED[@]} profiles)" grace_agrees
 fi
 
 # kustomize overlay (inflates the chart with helm, adds the restricted namespace).

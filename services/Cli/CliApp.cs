@@ -8,7 +8,7 @@ using VideoQuality.Cli.Serve;
 
 namespace VideoQuality.Cli;
 
-/// <summary>The `vq` command line: detect, enhance, monitor, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
+/// <summary>The `vq` command line: detect, report, enhance, monitor, serve and demo (System.CommandLine). Each command's work lives in its own class.</summary>
 internal static class CliApp
 {
     /// <summary>How long a command may take to wind down after Ctrl-C/SIGTERM (flush files, stop services) before the process ends.</summary>
@@ -25,7 +25,8 @@ internal static class CliApp
     internal static RootCommand Build(CliEnvironment env, TextWriter output, TextWriter errors)
     {
         var root = new RootCommand("vq: real-time macroblocking detection for video (VideoQuality)");
-        root.Subcommands.Add(DetectCommandLine(env, output, errors));
+        root.Subcommands.Add(DetectCommandLine(env, output, errors, reportCommand: false));
+        root.Subcommands.Add(DetectCommandLine(env, output, errors, reportCommand: true));
         root.Subcommands.Add(EnhanceCommandLine(env, output, errors));
         root.Subcommands.Add(MonitorCommandLine(env, output, errors));
         root.Subcommands.Add(ServeCommandLine(env, output));
@@ -46,24 +47,36 @@ internal static class CliApp
             : Fail<Uri>(r, $"--detector must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
     };
 
-    private static Command DetectCommandLine(CliEnvironment env, TextWriter output, TextWriter errors)
+    /// <summary>`vq detect`, or with <paramref name="reportCommand"/> `vq report`: the same detection with the HTML report always written.</summary>
+    private static Command DetectCommandLine(CliEnvironment env, TextWriter output, TextWriter errors, bool reportCommand)
     {
         var inputs = new Argument<string[]>("INPUT")
         {
             Description = "files (any container/codec ffmpeg reads) or URLs: rtsp://, udp://, srt://, http(s):// (HLS); live inputs run until Ctrl-C",
             Arity = ArgumentArity.OneOrMore,
         };
-        var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.jsonl is written", Required = true };
+        var outDir = new Option<string>("--out-dir", "-o")
+        {
+            Description = reportCommand ? "where DIR/<input stem>.html (and .jsonl) is written; a DIR/<input stem>.y4m written by vq enhance adds before/after crops"
+                : "where DIR/<input stem>.jsonl is written",
+            Required = true,
+        };
+        var report = new Option<bool>("--report") { Description = "also write DIR/<input stem>.html from the same results (what vq report writes)" };
         var detector = DetectorOption();
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
-        var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
-        {
-            inputs, outDir, detector, threads, modelRoot,
-        };
+        var cmd = reportCommand
+            ? new Command("report", "detect macroblocking in each input and write a self-contained HTML report (timeline, alarms, worst moments, segments)")
+            {
+                inputs, outDir, detector, threads, modelRoot,
+            }
+            : new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
+            {
+                inputs, outDir, report, detector, threads, modelRoot,
+            };
         cmd.SetAction((r, ct) => DetectCommand.RunAsync(
             new DetectOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(detector), r.GetValue(threads),
-                r.GetValue(modelRoot) ?? env.ModelRoot),
+                r.GetValue(modelRoot) ?? env.ModelRoot, reportCommand || r.GetValue(report)),
             output, errors, ct));
         return cmd;
     }
@@ -165,7 +178,7 @@ internal static class CliApp
         var dh = Port("--detector-http", defaults.DetectorHttp, "detector /metrics, /healthz, /readyz port (HTTP/1)");
         var eg = Port("--enhancer-port", defaults.EnhancerGrpc, "enhancer gRPC port (HTTP/2)");
         var eh = Port("--enhancer-http", defaults.EnhancerHttp, "enhancer /metrics, /healthz, /readyz port (HTTP/1)");
-        var cmd = new Command("serve", "run the detector (and the enhancer, once built) on 127.0.0.1 in the foreground; Ctrl-C stops them")
+        var cmd = new Command("serve", "run the detector and the enhancer on 127.0.0.1 in the foreground; Ctrl-C stops them")
         {
             dg, dh, eg, eh,
         };

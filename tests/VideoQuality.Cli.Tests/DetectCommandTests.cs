@@ -8,16 +8,6 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
 {
     private readonly TempDir _dir = new();
 
-    private static async Task<(int Code, string Out, string Err)> VqAsync(CancellationToken ct, params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var code = await CliApp.InvokeAsync(args, Repo.Environment, output, errors, ct);
-        return (code, output.ToString(), errors.ToString());
-    }
-
-    private static Task<(int Code, string Out, string Err)> VqAsync(params string[] args) => VqAsync(CancellationToken.None, args);
-
     [Fact]
     public async Task Writes_one_vqbench_line_per_frame_in_order()
     {
@@ -25,7 +15,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         var clip = await Clips.MakeAsync(_dir.File("blocky clip.mkv"), 168, 100, 12, "-c:v", "mpeg2video", "-q:v", "31");
         var outDir = _dir.File("out");
 
-        var (code, stdout, stderr) = await VqAsync("detect", clip, "--out-dir", outDir);
+        var (code, stdout, stderr) = await Vq.RunAsync("detect", clip, "--out-dir", outDir);
 
         Assert.True(code == 0, stderr);
         var lines = await File.ReadAllLinesAsync(Path.Combine(outDir, "blocky clip.jsonl"));
@@ -60,7 +50,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         Assert.Equal(3, clips.Length);
         var pred = _dir.File("pred");
 
-        var (code, _, stderr) = await VqAsync(["detect", .. clips, "--out-dir", pred]);
+        var (code, _, stderr) = await Vq.RunAsync(["detect", .. clips, "--out-dir", pred]);
         Assert.True(code == 0, stderr);
 
         var json = _dir.File("score.json");
@@ -79,8 +69,8 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         var a = await Clips.MakeAsync(_dir.File("a.mkv"), 168, 100, 10, "-c:v", "mpeg2video", "-q:v", "25");
         var b = await Clips.MakeAsync(_dir.File("b.mp4"), 320, 180, 8, "-c:v", "libx264", "-qp", "45");
 
-        var embedded = await VqAsync("detect", a, b, "--out-dir", _dir.File("embedded"));
-        var remote = await VqAsync("detect", a, b, "--out-dir", _dir.File("remote"), "--detector", detector.Address.ToString());
+        var embedded = await Vq.RunAsync("detect", a, b, "--out-dir", _dir.File("embedded"));
+        var remote = await Vq.RunAsync("detect", a, b, "--out-dir", _dir.File("remote"), "--detector", detector.Address.ToString());
 
         Assert.True(embedded.Code == 0, embedded.Err);
         Assert.True(remote.Code == 0, remote.Err);
@@ -113,7 +103,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
             await interrupt.CancelAsync();
         });
 
-        var (code, stdout, stderr) = await VqAsync(interrupt.Token, "detect", url, "--out-dir", outDir);
+        var (code, stdout, stderr) = await Vq.RunAsync(interrupt.Token, "detect", url, "--out-dir", outDir);
         await watcher;
 
         Assert.True(code == 0, stderr);
@@ -132,7 +122,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         var bad = _dir.File("bad.mkv");
         await File.WriteAllTextAsync(bad, "not a video");
 
-        var (code, _, stderr) = await VqAsync("detect", bad, good, "--out-dir", _dir.File("out"));
+        var (code, _, stderr) = await Vq.RunAsync("detect", bad, good, "--out-dir", _dir.File("out"));
 
         Assert.Equal(1, code);
         Assert.Contains("bad.mkv", stderr);
@@ -143,7 +133,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
     public async Task A_missing_model_is_a_clear_error()
     {
         var clip = await Clips.MakeAsync(_dir.File("c.mkv"), 64, 48, 2, "-c:v", "ffv1");
-        var (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("out"), "--model-root", _dir.File("no-models"));
+        var (code, _, stderr) = await Vq.RunAsync("detect", clip, "--out-dir", _dir.File("out"), "--model-root", _dir.File("no-models"));
         Assert.Equal(1, code);
         Assert.StartsWith("vq: cannot load the detector model:", stderr);
     }
@@ -152,7 +142,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
     public async Task An_unreachable_detector_service_is_reported_per_input()
     {
         var clip = await Clips.MakeAsync(_dir.File("c.mkv"), 64, 48, 2, "-c:v", "ffv1");
-        var (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("out"), "--detector", $"http://127.0.0.1:{Repo.FreeTcpPort()}");
+        var (code, _, stderr) = await Vq.RunAsync("detect", clip, "--out-dir", _dir.File("out"), "--detector", $"http://127.0.0.1:{Repo.FreeTcpPort()}");
         Assert.Equal(1, code);
         Assert.Contains("c.mkv: Status(StatusCode=\"Unavailable\"", stderr);
     }
@@ -164,7 +154,7 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
     [InlineData("serve --detector-port 70000", "--detector-port must be a TCP port")]
     public async Task Bad_arguments_are_rejected_with_a_message(string args, string message)
     {
-        var (code, _, stderr) = await VqAsync(Spaces().Split(args));
+        var (code, _, stderr) = await Vq.RunAsync(Spaces().Split(args));
         Assert.NotEqual(0, code);
         Assert.Contains(message, stderr);
         var output = new StringWriter();

@@ -7,14 +7,6 @@ public sealed class EnhanceMasksTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    private static async Task<(int Code, string Out, string Err)> VqAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var code = await CliApp.InvokeAsync(args, Repo.Environment, output, errors, CancellationToken.None);
-        return (code, output.ToString(), errors.ToString());
-    }
-
     /// <summary>A 64x48 clip (6 x 8 blocks) and DIR/clip.jsonl with the given lines.</summary>
     private async Task<(string Clip, string Masks)> ClipWithMasksAsync(params string[] lines)
     {
@@ -31,7 +23,7 @@ public sealed class EnhanceMasksTests : IDisposable
     public async Task Transmission_frames_are_concealed_compression_frames_go_to_the_model_and_clean_frames_are_untouched()
     {
         var (clip, masks) = await ClipWithMasksAsync(Line(0, FrameClass.Clean), Line(1, FrameClass.Transmission), Line(2, FrameClass.Compression), Line(3, FrameClass.Clean));
-        var (code, stdout, stderr) = await VqAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks, "--threads", "1");
+        var (code, stdout, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks, "--threads", "1");
         Assert.True(code == 0, stderr);
         Assert.Contains("masks from", stdout);
         Assert.Contains("4 frames 64x48, 2 repaired (2 blocks by the model, 2 by temporal concealment)", stdout);
@@ -41,16 +33,16 @@ public sealed class EnhanceMasksTests : IDisposable
     public async Task A_mask_file_that_does_not_match_its_input_fails_it_with_the_reason()
     {
         var (clip, masks) = await ClipWithMasksAsync(Line(0, FrameClass.Clean), Line(1, FrameClass.Transmission, rows: 3, cols: 4));
-        var (code, _, stderr) = await VqAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks);
+        var (code, _, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks);
         Assert.Equal(1, code);
         Assert.Contains("clip.jsonl line 2: mask is 3x4 blocks of 8 px, the frame needs 6x8", stderr);
 
         await File.WriteAllLinesAsync(Path.Combine(masks, "clip.jsonl"), [Line(0, FrameClass.Clean), Line(1, FrameClass.Clean)]);
-        (code, _, stderr) = await VqAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks);
+        (code, _, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", masks);
         Assert.Equal(1, code);
         Assert.Contains("clip.jsonl: 2 lines, but the input has more frames", stderr);
 
-        (code, _, stderr) = await VqAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", _dir.File("nowhere"));
+        (code, _, stderr) = await Vq.RunAsync("enhance", clip, "--out-dir", _dir.File("out"), "--masks", _dir.File("nowhere"));
         Assert.Equal(2, code);
         Assert.Contains("--masks: no folder", stderr);
     }

@@ -200,7 +200,7 @@ spec:
             preStop:
               # Leave the endpoints before SIGTERM so no new stream lands on a draining pod.
               sleep:
-                seconds: 5
+                seconds: {{ include "vq.preStopSeconds" $root }}
           resources:
             {{- $res := deepCopy $c.resources }}
             {{- if $gpu }}

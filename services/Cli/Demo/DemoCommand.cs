@@ -11,7 +11,8 @@ namespace VideoQuality.Cli.Demo;
 /// `vq demo`: makes <see cref="SampleClip"/> (real codec damage, made with ffmpeg), runs embedded detection on it, and
 /// prints where and when the damage is: the detector's own summary, then each known segment of the clip next to
 /// what was flagged there; then repairs the clip in-process (`vq enhance --preview`), measures each segment against the undamaged source
-/// before and after the repair, and lists the files written. (./vq has already installed ffmpeg and built everything.)
+/// before and after the repair, writes the HTML report of the sample from the detection results (with before/after crops
+/// of the repair) and lists the files written. (./vq has already installed ffmpeg and built everything.)
 /// </summary>
 internal static class DemoCommand
 {
@@ -30,7 +31,8 @@ internal static class DemoCommand
         output.WriteLine("2/3 detecting macroblocking in-process ...");
         var options = new DetectOptions([sample], outDir, null, threads, env.ModelRoot);
         await using var detector = DetectCommand.CreateDetector(options);
-        var outcome = await new DetectCommand(detector, output, errors, !Console.IsErrorRedirected).RunOneAsync(sample, outDir, ct);
+        var detect = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected, report: true);
+        var outcome = await detect.RunOneAsync(sample, outDir, ct);
         var results = ReadResults(outcome.OutputPath!);
 
         output.WriteLine();
@@ -58,12 +60,15 @@ internal static class DemoCommand
         }
 
         output.WriteLine();
+        var report = await detect.WriteReportAsync(outcome.Detected!, outDir, ct);
+        output.WriteLine();
         output.WriteLine("files:");
         output.WriteLine($"  {sample}  the sample clip (lossless FFV1; its damaged parts and undamaged source are in {Path.Combine(outDir, "parts")})");
         output.WriteLine($"  {outcome.OutputPath}  per-frame results (vqbench JSONL: severity, class, 8x8 block mask)");
         output.WriteLine($"  {repaired.OutputPath}  the repaired clip (lossless yuv420p y4m, same frames and size)");
         output.WriteLine($"  {repaired.Previews[0]}  the repaired clip as H.264, to watch");
         output.WriteLine($"  {repaired.Previews[1]}  side by side: input | repaired");
+        output.WriteLine($"  {report}  the report: severity timeline, alarms, worst moments, segments, before/after crops (open it in a browser)");
         output.WriteLine($"done in {clock.Elapsed.TotalSeconds:0.0} s");
         return 0;
     }

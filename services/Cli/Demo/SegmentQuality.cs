@@ -44,9 +44,8 @@ internal static class SegmentQuality
         return stats.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseMseY).ToList();
     }
 
-    // frame n at exactly n/30 s in both inputs: the psnr filter pairs frames by timestamp, and Matroska's millisecond
-    // timestamps against y4m's exact ones would otherwise pair some frames with their neighbours
-    private static readonly string Renumber = $"settb=AVTB,setpts=N/{SampleClip.Fps}/TB,format=yuv420p";
+    // frame n at exactly n/30 s in both inputs: the psnr filter pairs frames by timestamp
+    private static readonly string Renumber = FfmpegInput.RenumberFilter((SampleClip.Fps, 1)) + ",format=yuv420p";
 
     // a stats line: "n:1 mse_avg:3.21 mse_y:4.10 mse_u:... psnr_avg:... psnr_y:..."
     private static double ParseMseY(string line)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using VideoQuality.Cli.Input;
+using VideoQuality.Alarms;
 using VideoQuality.Cli.Output;
+using VideoQuality.Cli.Report;
 using VideoQuality.Inference;
 using VideoQuality.Media;
 
@@ -10,18 +12,23 @@ namespace VideoQuality.Cli.Detect;
 /// <summary>Options of `vq detect`.</summary>
 /// <param name="Detector">Address of a running Detector service; null runs the model in-process.</param>
 /// <param name="Threads">ONNX Runtime intra-op threads for in-process inference (null: the library default).</param>
-internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot);
+/// <param name="Report">Also write DIR/&lt;stem&gt;.html from the same results (`vq report`, `vq detect --report`).</param>
+internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot, bool Report = false);
 
 /// <summary>What `vq detect` produced for one input.</summary>
-internal sealed record DetectOutcome(string Input, string? OutputPath, DetectionSummary? Summary, string? Error);
+/// <param name="Detected">Every result of the input, kept when a report is to be written from them.</param>
+/// <param name="ReportPath">The report written, if any.</param>
+internal sealed record DetectOutcome(string Input, string? OutputPath, DetectionSummary? Summary, string? Error, DetectedInput? Detected = null, string? ReportPath = null);
 
 /// <summary>
 /// `vq detect INPUT... --out-dir DIR`: for each input in turn, decode with ffmpeg, detect, write DIR/&lt;stem&gt;.jsonl
 /// (vqbench format, flushed per frame) and print a summary. Cancellation (Ctrl-C) ends the current input as if its
 /// stream had ended: every frame already decoded gets its line, the file is closed and the summary printed; later
-/// inputs are skipped. An input that fails is reported and the others still run.
+/// inputs are skipped. An input that fails is reported and the others still run. With <paramref name="report"/> every
+/// result is also kept and, once the input is done, DIR/&lt;stem&gt;.html is written from them (<see cref="ReportWriter"/>,
+/// with `vq monitor`'s default alarm settings): detection runs once for both files.
 /// </summary>
-internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr)
+internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr, bool report = false)
 {
     public static IFrameDetector CreateDetector(DetectOptions o) =>
         o.Detector is not null ? new RemoteDetector(o.Detector) : EmbeddedDetector.Create(o.ModelRoot, o.Threads);
@@ -39,7 +46,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
             return 1;
         }
         await using var _ = detector;
-        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected);
+        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected, options.Report);
         var outcomes = await command.RunAllAsync(options.Inputs, options.OutDir, stop);
         return outcomes.All(o => o.Error is null) ? 0 : 1;
     }
@@ -65,7 +72,8 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
             }
             try
             {
-                outcomes.Add(await RunOneAsync(input, outDir, stop));
+                var outcome = await RunOneAsync(input, outDir, stop);
+                outcomes.Add(report ? outcome with { ReportPath = await WriteReportAsync(outcome.Detected!, outDir, CancellationToken.None) } : outcome);
             }
             catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException or FrameFormatException or Grpc.Core.RpcException)
             {
@@ -80,7 +88,8 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
     {
         await using var source = await FfmpegInput.OpenAsync(input, stop);
         await using var writer = PredictionWriter.Create(outDir, input);
-        var summary = new DetectionSummary();
+        var summary = report ? new DetectionSummary(keepEpisodes: int.MaxValue) : new DetectionSummary();
+        var results = report ? new List<FrameResult>() : null;
         var progress = progressOnStderr ? new Progress(errors, input) : null;
         // Ctrl-C ends the input: stop ffmpeg so the pipe reaches its end; results for frames already read still arrive.
         await using (stop.Register(source.Stop))
@@ -89,6 +98,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
             {
                 await writer.WriteAsync(result, CancellationToken.None);
                 summary.Add(result);
+                results?.Add(result);
                 progress?.Report(summary.Frames);
             }
         }
@@ -100,7 +110,16 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
         }
         output.Write(summary.Format(input, writer.Path, source.Width, source.Height, source.Fps));
         if (source.Stopped) output.WriteLine("  (interrupted: results up to the last decoded frame)");
-        return new DetectOutcome(input, writer.Path, summary, null);
+        var detected = results is null ? null : new DetectedInput(input, results, summary, detector.Description, source.Width, source.Height, source.Fps);
+        return new DetectOutcome(input, writer.Path, summary, null, detected);
+    }
+
+    /// <summary>Writes the report of an input detected with <c>report</c> on, and names it.</summary>
+    public async Task<string> WriteReportAsync(DetectedInput detected, string outDir, CancellationToken ct)
+    {
+        var path = await ReportWriter.WriteAsync(detected, outDir, new AlarmOptions(), ct);
+        output.WriteLine($"  report: {path}");
+        return path;
     }
 
     private static async IAsyncEnumerable<InputFrame> UntilStopped(FfmpegInput source, CancellationToken stop,

@@ -123,7 +123,7 @@ internal sealed class EnhanceCommand(IFrameEnhancer enhancer, TextWriter output,
             string[] x264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-pix_fmt", "yuv420p"];
             await FfmpegProcess.RunAsync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", path, .. x264, mp4], stop);
             await FfmpegProcess.RunAsync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", input, "-i", path,
-                "-filter_complex", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]hstack=inputs=2", .. x264, compare], stop);
+                "-filter_complex", CompareFilter(source.FrameRate), .. x264, compare], stop);
             previews.AddRange([mp4, compare]);
         }
 
@@ -133,5 +133,16 @@ internal sealed class EnhanceCommand(IFrameEnhancer enhancer, TextWriter output,
         output.WriteLine($"  wrote {path}");
         foreach (var p in previews) output.WriteLine($"  wrote {p}");
         return new EnhanceOutcome(input, path, frames, repaired, modelBlocks, temporalBlocks, previews, null);
+    }
+
+    /// <summary>
+    /// The side-by-side filter of the compare preview. hstack pairs frames by timestamp, and the two inputs time them
+    /// differently (a Matroska input in milliseconds, the y4m in exact 1/rate steps), so left alone input frame N+1
+    /// lands beside repaired frame N. Both sides are renumbered first (<see cref="FfmpegInput.RenumberFilter"/>).
+    /// </summary>
+    internal static string CompareFilter((int Numerator, int Denominator) rate)
+    {
+        var renumber = FfmpegInput.RenumberFilter(rate.Numerator > 0 ? rate : (30, 1));
+        return $"[0:v]{renumber},format=yuv420p[a];[1:v]{renumber},format=yuv420p[b];[a][b]hstack=inputs=2";
     }
 }

@@ -41,6 +41,18 @@ internal sealed class FfmpegInput : IAsyncDisposable
     /// <summary>True once <see cref="Stop"/> ended the decoder (a user interrupt, not a failure).</summary>
     public bool Stopped { get; private set; }
 
+    /// <summary>URLs (rtsp://, udp://, srt://, http(s)://...) are live: they arrive at their own pace and cannot be read a
+    /// second time; files (and file://) can.</summary>
+    public static bool IsLive(string input) => input.Contains("://", StringComparison.Ordinal) && !input.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// An ffmpeg filter that gives decoded frame n the timestamp n / rate exactly. Filters that pair frames of two inputs
+    /// by timestamp (hstack, psnr) pair frame n with frame n only when both inputs are timed alike, and containers do not
+    /// agree: Matroska stores milliseconds, y4m exact multiples of 1/rate.
+    /// </summary>
+    public static string RenumberFilter((int Numerator, int Denominator) rate) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"settb=AVTB,setpts=N*{rate.Denominator}/{rate.Numerator}/TB");
+
     /// <summary>ffmpeg arguments; <paramref name="color"/> = full yuv420p frames (for repair) instead of luma only.</summary>
     public static IReadOnlyList<string> Arguments(string input, bool color = false)
     {

@@ -73,10 +73,10 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, A
             long frames = 0;
             await using (stop.Register(source.Stop))
             {
-                var paced = fast || IsLive(input) ? source.ReadFramesAsync() : RealTime(source.ReadFramesAsync(), stop);
+                var paced = fast || FfmpegInput.IsLive(input) ? source.ReadFramesAsync() : RealTime(source.ReadFramesAsync(), stop);
                 await foreach (var r in detector.DetectAsync(paced, streamId, CancellationToken.None))
                 {
-                    alarm.Observe(new AlarmSample(r.Frame, (long)r.Timestamp.TotalMicroseconds, r.Severity, r.Class.ToVqbenchName()), r.ModelVersion);
+                    alarm.Observe(r.ToAlarmSample(), r.ModelVersion);
                     frames++;
                 }
             }
@@ -96,9 +96,6 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, A
             return false;
         }
     }
-
-    /// <summary>URLs (rtsp://, udp://, srt://, http(s)://...) arrive at their own pace; files are paced unless --fast.</summary>
-    private static bool IsLive(string input) => input.Contains("://", StringComparison.Ordinal) && !input.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Releases each frame at its presentation time after the first (a file played as a live source).</summary>
     private static async IAsyncEnumerable<InputFrame> RealTime(IAsyncEnumerable<InputFrame> frames, [EnumeratorCancellation] CancellationToken stop = default)

@@ -7,9 +7,10 @@ namespace VideoQuality.Cli.Output;
 /// <summary>
 /// Running summary of one input: frame counts per class and the worst damaged episodes. An episode is a run of
 /// flagged frames, where gaps of up to <see cref="MergeGapFrames"/> clean frames do not end it. Only the
-/// <see cref="KeepEpisodes"/> episodes with the highest peak severity are kept, so memory stays bounded on live inputs.
+/// <see cref="KeepEpisodes"/> episodes with the highest peak severity are kept, so memory stays bounded on live inputs;
+/// a report, which lists every episode, keeps them all (<c>keepEpisodes: int.MaxValue</c>).
 /// </summary>
-internal sealed class DetectionSummary
+internal sealed class DetectionSummary(int keepEpisodes = DetectionSummary.KeepEpisodes)
 {
     public const int MergeGapFrames = 5;
     public const int KeepEpisodes = 5;
@@ -27,8 +28,12 @@ internal sealed class DetectionSummary
 
     public TimeSpan LastTimestamp { get; private set; }
 
+    /// <summary>The <see cref="KeepEpisodes"/> episodes with the highest peak severity, worst first.</summary>
     public IReadOnlyList<Episode> WorstEpisodes =>
         _worst.Concat(_open is null ? [] : [_open]).OrderByDescending(e => e.PeakSeverity).ThenBy(e => e.StartFrame).Take(KeepEpisodes).ToList();
+
+    /// <summary>Every episode kept, in time order.</summary>
+    public IReadOnlyList<Episode> Episodes => _worst.Concat(_open is null ? [] : [_open]).OrderBy(e => e.StartFrame).ToList();
 
     public void Add(FrameResult r)
     {
@@ -49,10 +54,10 @@ internal sealed class DetectionSummary
     {
         _worst.Add(_open!);
         _open = null;
-        if (_worst.Count > KeepEpisodes)
+        if (_worst.Count > keepEpisodes)
         {
             _worst.Sort((a, b) => b.PeakSeverity.CompareTo(a.PeakSeverity));
-            _worst.RemoveRange(KeepEpisodes, _worst.Count - KeepEpisodes);
+            _worst.RemoveRange(keepEpisodes, _worst.Count - keepEpisodes);
         }
     }
 
@@ -89,6 +94,8 @@ internal sealed class DetectionSummary
     {
         private long _compression;
         private long _transmission;
+        private double _severitySum;
+        private double _shareSum;
 
         public long StartFrame { get; } = startFrame;
 
@@ -106,6 +113,15 @@ internal sealed class DetectionSummary
 
         public double PeakShare { get; private set; }
 
+        /// <summary>Flagged frames in the episode.</summary>
+        public long Frames => _compression + _transmission;
+
+        /// <summary>Mean severity of the episode's flagged frames.</summary>
+        public double MeanSeverity => Frames == 0 ? 0 : _severitySum / Frames;
+
+        /// <summary>Mean share of blocks flagged over the episode's flagged frames.</summary>
+        public double MeanShare => Frames == 0 ? 0 : _shareSum / Frames;
+
         public FrameClass DominantClass => _transmission > 0 && _transmission >= _compression ? FrameClass.Transmission : FrameClass.Compression;
 
         public void Add(FrameResult r)
@@ -113,6 +129,8 @@ internal sealed class DetectionSummary
             EndFrame = r.Frame;
             EndTime = r.Timestamp;
             if (r.Class == FrameClass.Transmission) _transmission++; else _compression++;
+            _severitySum += r.Severity;
+            _shareSum += r.Mask.FlaggedFraction;
             if (r.Severity > PeakSeverity)
             {
                 PeakSeverity = r.Severity;

@@ -1,3 +1,4 @@
+using VideoQuality.Alarms;
 using VideoQuality.Detection;
 
 namespace VideoQuality.Cli.Output;
@@ -14,4 +15,7 @@ namespace VideoQuality.Cli.Output;
 internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask, string ModelVersion = "")
 {
     public bool Flagged => Class != FrameClass.Clean;
+
+    /// <summary>The frame as the alarm state machine sees it (`vq monitor` and the report's alarm windows).</summary>
+    public AlarmSample ToAlarmSample() => new(Frame, (long)Timestamp.TotalMicroseconds, Severity, Class.ToVqbenchName());
 }
