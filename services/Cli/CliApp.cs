@@ -175,9 +175,9 @@ internal static class CliApp
             Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 65535) r.AddError($"{name} must be a TCP port (1-65535)"); } },
         };
         var dg = Port("--detector-port", defaults.DetectorGrpc, "detector gRPC port (HTTP/2)");
-        var dh = Port("--detector-http", defaults.DetectorHttp, "detector /metrics, /healthz, /readyz port (HTTP/1)");
+        var dh = Port("--detector-http", defaults.DetectorHttp, "detector HTTP/1 port: REST /v1/detect, /swagger, /metrics, /healthz, /readyz");
         var eg = Port("--enhancer-port", defaults.EnhancerGrpc, "enhancer gRPC port (HTTP/2)");
-        var eh = Port("--enhancer-http", defaults.EnhancerHttp, "enhancer /metrics, /healthz, /readyz port (HTTP/1)");
+        var eh = Port("--enhancer-http", defaults.EnhancerHttp, "enhancer HTTP/1 port: REST /v1/enhance, /swagger, /metrics, /healthz, /readyz");
         var cmd = new Command("serve", "run the detector and the enhancer on 127.0.0.1 in the foreground; Ctrl-C stops them")
         {
             dg, dh, eg, eh,

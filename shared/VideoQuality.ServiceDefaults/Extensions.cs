@@ -126,7 +126,7 @@ public static class Extensions
                 .ConfigureResource(r => r.AddService(serviceName))
                 .WithTracing(t => t
                     .AddSource(serviceName, VideoQuality.Inference.InferenceTelemetry.SourceName)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => ctx.Connection.LocalPort == ports.Grpc)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => IsTraced(ctx, ports))
                     .AddGrpcClientInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddOtlpExporter());
@@ -134,6 +134,12 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>Requests that get a server span: gRPC calls (the gRPC port) and REST calls (<c>/v1/...</c> on the HTTP
+    /// port); not the probes and scrapes (<c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, Swagger) that would bury them.</summary>
+    internal static bool IsTraced(HttpContext context, PortsOptions ports) =>
+        context.Connection.LocalPort == ports.Grpc
+        || (context.Connection.LocalPort == ports.Http && context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal));
 
     /// <summary>Whether traces are exported: only when an OTLP endpoint is configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
     /// or <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>); otherwise no tracer provider is registered and nothing is exported.</summary>

@@ -140,3 +140,23 @@ public sealed class TracingTests(ITestOutputHelper output)
         return sb.ToString();
     }
 }
+
+/// <summary>Which requests get a server span when traces are exported.</summary>
+public sealed class TracedRequestTests
+{
+    [Theory]
+    [InlineData(50051, "/videoquality.v1.Detector/Detect", true)]
+    [InlineData(8081, "/v1/detect", true)]
+    [InlineData(8081, "/v1/enhance", true)]
+    [InlineData(8081, "/metrics", false)]
+    [InlineData(8081, "/readyz", false)]
+    [InlineData(8081, "/swagger/v1/swagger.json", false)]
+    [InlineData(9999, "/v1/detect", false)]
+    public void Grpc_calls_and_rest_calls_are_traced_probes_and_scrapes_are_not(int localPort, string path, bool traced)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Connection.LocalPort = localPort;
+        context.Request.Path = path;
+        Assert.Equal(traced, VideoQuality.ServiceDefaults.Extensions.IsTraced(context, new VideoQuality.ServiceDefaults.PortsOptions { Grpc = 50051, Http = 8081 }));
+    }
+}
