@@ -41,11 +41,29 @@ internal sealed class FfmpegInput : IAsyncDisposable
     /// <summary>True once <see cref="Stop"/> ended the decoder (a user interrupt, not a failure).</summary>
     public bool Stopped { get; private set; }
 
-    /// <summary>ffmpeg arguments; <paramref name="color"/> = full yuv420p frames (for repair) instead of luma only.</summary>
-    public static IReadOnlyList<string> Arguments(string input, bool color = false)
+    /// <summary>How long a network input may send nothing before ffmpeg gives up on it (an error, not a silent hang).</summary>
+    public static readonly TimeSpan DefaultIoTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>URLs (rtsp://, udp://, srt://, http(s)://...) are live network inputs; files (and file://) are not.</summary>
+    public static bool IsLive(string input) =>
+        input.Contains("://", StringComparison.Ordinal) && !input.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>ffmpeg arguments; <paramref name="color"/> = full yuv420p frames (for repair) instead of luma only.
+    /// Network inputs get an I/O timeout (<paramref name="ioTimeout"/>, default <see cref="DefaultIoTimeout"/>): the protocol's
+    /// own <c>-timeout</c> for RTSP (its demuxer opens its connections itself), UDP (whose receive thread never reports the
+    /// generic timeout: checked with ffmpeg 5.1, a silent UDP input hangs forever under <c>-rw_timeout</c>) and SRT; the
+    /// generic <c>-rw_timeout</c> of ffmpeg's URL layer for the rest (TCP, HTTP and the segments of HLS, RTMP). A timed-out
+    /// input ends (ffmpeg may even exit 0): `vq monitor` reconnects it (<see cref="LiveInput"/>).</summary>
+    public static IReadOnlyList<string> Arguments(string input, bool color = false, TimeSpan? ioTimeout = null)
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-loglevel", "error" };
-        if (input.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)) args.AddRange(["-rtsp_transport", "tcp"]);
+        if (IsLive(input))
+        {
+            var us = ((long)(ioTimeout ?? DefaultIoTimeout).TotalMicroseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var scheme = input[..input.IndexOf("://", StringComparison.Ordinal)].ToLowerInvariant();
+            if (scheme is "rtsp" or "rtsps") args.AddRange(["-rtsp_transport", "tcp"]);
+            args.AddRange(scheme is "rtsp" or "rtsps" or "udp" or "srt" ? ["-timeout", us] : ["-rw_timeout", us]);
+        }
         args.AddRange(["-i", input, "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", color ? "format=yuv420p" : "format=yuv420p,extractplanes=y",
             "-f", "yuv4mpegpipe", "-"]);
         return args;
@@ -54,9 +72,9 @@ internal sealed class FfmpegInput : IAsyncDisposable
     /// <summary>Starts ffmpeg and reads the stream header; throws with ffmpeg's own message when the input cannot be decoded.
     /// Cancelling <paramref name="stop"/> while waiting (a live input that sends nothing) ends the wait.</summary>
     /// <param name="color">Full yuv420p frames (I420) for repair; default luma only (GRAY8).</param>
-    public static async Task<FfmpegInput> OpenAsync(string input, CancellationToken stop, bool color = false)
+    public static async Task<FfmpegInput> OpenAsync(string input, CancellationToken stop, bool color = false, TimeSpan? ioTimeout = null)
     {
-        var ffmpeg = FfmpegProcess.Start("ffmpeg", Arguments(input, color));
+        var ffmpeg = FfmpegProcess.Start("ffmpeg", Arguments(input, color, ioTimeout));
         try
         {
             var stream = new BufferedStream(ffmpeg.StandardOutput, 1 << 16);

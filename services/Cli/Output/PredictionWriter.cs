@@ -29,15 +29,19 @@ internal sealed class PredictionWriter : IAsyncDisposable
         return new PredictionWriter(path, new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" });
     }
 
-    /// <summary>The output file stem of an input: the file name without extension, for URLs the last path segment
-    /// (or the host when the path is empty), with characters unsafe in file names replaced by '_'.</summary>
+    /// <summary>The output file stem (and `vq monitor`'s stream id) of an input: for files the file name without extension;
+    /// for URLs host, port (when given) and path joined by '_', the last segment without its extension
+    /// (<c>https://cdn.example.com/live/ch1/index.m3u8</c> is <c>cdn.example.com_live_ch1_index</c>), so two feeds whose paths
+    /// end alike do not collide. Characters unsafe in file names become '_'.</summary>
     public static string StemOf(string input)
     {
         var stem = System.IO.Path.GetFileNameWithoutExtension(input.TrimEnd('/'));
         if (Uri.TryCreate(input, UriKind.Absolute, out var uri) && !uri.IsFile)
         {
-            var last = uri.AbsolutePath.TrimEnd('/').Split('/')[^1];
-            stem = last.Length > 0 ? System.IO.Path.GetFileNameWithoutExtension(last) : $"{uri.Host}_{(uri.IsDefaultPort ? 0 : uri.Port)}";
+            var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (segments.Length > 0) segments[^1] = System.IO.Path.GetFileNameWithoutExtension(segments[^1]);
+            string[] parts = [uri.Host, .. uri.IsDefaultPort || uri.Port < 0 ? [] : new[] { uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, .. segments];
+            stem = string.Join('_', parts.Where(p => p.Length > 0).Select(Uri.UnescapeDataString));
         }
         var invalid = System.IO.Path.GetInvalidFileNameChars();
         var clean = new string(stem.Select(c => invalid.Contains(c) || c == ':' ? '_' : c).ToArray());
