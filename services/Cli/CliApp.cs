@@ -64,13 +64,14 @@ internal static class CliApp
         var detector = DetectorOption();
         var threads = ThreadsOption();
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
-        var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
+        var csv = new Option<bool>("--csv") { Description = "write DIR/<stem>.csv (frame, pts_ms, wallclock, severity, class, mask) instead of JSONL" };
+        var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL (or CSV) and print a summary")
         {
-            inputs, outDir, detector, threads, modelRoot,
+            inputs, outDir, detector, threads, modelRoot, csv,
         };
         cmd.SetAction((r, ct) => DetectCommand.RunAsync(
             new DetectOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(detector), r.GetValue(threads),
-                r.GetValue(modelRoot) ?? env.ModelRoot),
+                r.GetValue(modelRoot) ?? env.ModelRoot, r.GetValue(csv)),
             output, errors, ct));
         return cmd;
     }

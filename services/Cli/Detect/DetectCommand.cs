@@ -10,7 +10,8 @@ namespace VideoQuality.Cli.Detect;
 /// <summary>Options of `vq detect`.</summary>
 /// <param name="Detector">Address of a running Detector service; null runs the model in-process.</param>
 /// <param name="Threads">ONNX Runtime intra-op threads for in-process inference (null: the library default).</param>
-internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot);
+/// <param name="Csv">Write DIR/&lt;stem&gt;.csv (the same fields) instead of JSONL.</param>
+internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot, bool Csv = false);
 
 /// <summary>What `vq detect` produced for one input.</summary>
 internal sealed record DetectOutcome(string Input, string? OutputPath, DetectionSummary? Summary, string? Error);
@@ -21,7 +22,7 @@ internal sealed record DetectOutcome(string Input, string? OutputPath, Detection
 /// stream had ended: every frame already decoded gets its line, the file is closed and the summary printed; later
 /// inputs are skipped. An input that fails is reported and the others still run.
 /// </summary>
-internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr)
+internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr, bool csv = false)
 {
     public static IFrameDetector CreateDetector(DetectOptions o) =>
         o.Detector is not null ? new RemoteDetector(o.Detector) : EmbeddedDetector.Create(o.ModelRoot, o.Threads);
@@ -39,7 +40,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
             return 1;
         }
         await using var _ = detector;
-        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected);
+        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected, options.Csv);
         var outcomes = await command.RunAllAsync(options.Inputs, options.OutDir, stop);
         return outcomes.All(o => o.Error is null) ? 0 : 1;
     }
@@ -79,7 +80,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
     public async Task<DetectOutcome> RunOneAsync(string input, string outDir, CancellationToken stop)
     {
         await using var source = await FfmpegInput.OpenAsync(input, stop);
-        await using var writer = PredictionWriter.Create(outDir, input);
+        await using var writer = PredictionWriter.Create(outDir, input, csv);
         var summary = new DetectionSummary();
         var progress = progressOnStderr ? new Progress(errors, input) : null;
         // Ctrl-C ends the input: stop ffmpeg so the pipe reaches its end; results for frames already read still arrive.
