@@ -124,12 +124,17 @@ internal static class CliApp
         var channels = new Option<string?>("--channels") { Description = "YAML or JSON channel list (id, url, thresholds, windows, labels per channel) instead of INPUT" };
         var stall = PositiveMs("--stall-timeout-ms", "a live input with no frame for MS raises signal_lost", 2000);
         var ioTimeout = PositiveMs("--io-timeout-ms", "a network input silent for MS is dropped by ffmpeg and reconnected", (int)Input.FfmpegInput.DefaultIoTimeout.TotalMilliseconds);
-        var mqtt = new Option<Uri>("--mqtt")
+        var mqtt = new Option<Uri?>("--mqtt")
         {
             Description = "MQTT broker: mqtt://[user:pass@]HOST[:PORT] (default port 1883) or mqtts://... (TLS, 8883)",
-            Required = true,
             CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "mqtt" or "mqtts" ? u
                 : Fail<Uri>(r, $"--mqtt must be an mqtt:// or mqtts:// address, got '{r.Tokens[0].Value}'"),
+        };
+        var webhook = new Option<Uri?>("--webhook")
+        {
+            Description = "also POST each alarm event (JSON) to this http(s):// URL, retried with backoff, in order",
+            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                : Fail<Uri>(r, $"--webhook must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
         };
         var streamId = new Option<string?>("--stream-id") { Description = "stream id of a single input (default: the file stem, or a URL's host, port and path)" };
         var fast = new Option<bool>("--fast") { Description = "process files as fast as possible instead of in real time" };
@@ -144,7 +149,7 @@ internal static class CliApp
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
         var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")
         {
-            inputs, channels, mqtt, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
+            inputs, channels, mqtt, webhook, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
         };
         cmd.Validators.Add(r =>
         {
@@ -153,7 +158,7 @@ internal static class CliApp
             if (r.GetValue(raiseMs) < 0 || r.GetValue(clearMs) < 0 || r.GetValue(telemetry) < 0) r.AddError("windows and --telemetry-ms must not be negative");
         });
         cmd.SetAction((r, ct) => MonitorCommand.RunAsync(
-            new MonitorOptions(r.GetValue(inputs) ?? [], r.GetValue(channels), r.GetRequiredValue(mqtt), r.GetValue(streamId), r.GetValue(fast),
+            new MonitorOptions(r.GetValue(inputs) ?? [], r.GetValue(channels), r.GetValue(mqtt), r.GetValue(webhook), r.GetValue(streamId), r.GetValue(fast),
                 new AlarmOptions
                 {
                     RaiseThreshold = r.GetValue(raise), ClearThreshold = r.GetValue(clear), RaiseWindowMs = r.GetValue(raiseMs),

@@ -13,21 +13,23 @@ namespace VideoQuality.Cli.Monitor;
 /// <summary>Options of `vq monitor`.</summary>
 /// <param name="Inputs">Inputs named on the command line (or none, with <paramref name="ChannelsFile"/>).</param>
 /// <param name="ChannelsFile">YAML or JSON channel list (<see cref="ChannelList"/>) instead of <paramref name="Inputs"/>.</param>
-/// <param name="Mqtt">Broker: mqtt://[user:pass@]HOST[:PORT] or mqtts://... (TLS).</param>
+/// <param name="Mqtt">Broker: mqtt://[user:pass@]HOST[:PORT] or mqtts://... (TLS); null: no MQTT.</param>
+/// <param name="Webhook">URL alarm events are POSTed to; null: none.</param>
 /// <param name="StreamId">Stream id of a single input (default: <see cref="PredictionWriter.StemOf"/>, as `vq detect` names its output).</param>
 /// <param name="Fast">Files as fast as possible instead of in real time.</param>
 /// <param name="Alarms">Thresholds and windows (the defaults of a channel list's entries).</param>
 /// <param name="TopicPrefix">Topic prefix (events to &lt;prefix&gt;/&lt;stream&gt;).</param>
 /// <param name="StallTimeout">A live input with no frame for this long raises <c>signal_lost</c>.</param>
 /// <param name="Reconnect">I/O timeout and reconnect backoff of live inputs.</param>
-internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, string? ChannelsFile, Uri Mqtt, string? StreamId, bool Fast, AlarmOptions Alarms,
+internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, string? ChannelsFile, Uri? Mqtt, Uri? Webhook, string? StreamId, bool Fast, AlarmOptions Alarms,
     string TopicPrefix, Uri? Detector, int? Threads, string ModelRoot, TimeSpan StallTimeout, ReconnectOptions Reconnect);
 
 /// <summary>
 /// `vq monitor INPUT... --mqtt mqtt://HOST:PORT` (or `--channels FILE`): an edge probe left running. Each channel is
 /// decoded and detected (the same <see cref="IFrameDetector"/> as `vq detect`: in-process, or a Detector service with
 /// --detector) in its own task; each result feeds the channel's <see cref="StreamAlarm"/>, whose events (and telemetry) go
-/// to MQTT through <see cref="MqttAlarmPublisher"/> exactly as the Detector service publishes them. Live inputs (URLs) are
+/// to MQTT through <see cref="MqttAlarmPublisher"/> exactly as the Detector service publishes them, and/or to a webhook
+/// (<see cref="WebhookAlarmPublisher"/>: the same JSON, POSTed). Live inputs (URLs) are
 /// read through <see cref="LiveInput"/>: I/O timeouts, reconnects with backoff for as long as the monitor runs, and a
 /// <see cref="SignalAlarm"/> (<c>signal_lost</c>) when no frame arrives for the stall timeout. Files play in real time
 /// (frame timestamps against the wall clock) unless --fast, and end. Events are also printed.
@@ -65,20 +67,47 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
         }
 
         await using var _ = detector;
-        var mqtt = MqttOptions.FromUri(o.Mqtt);
-        mqtt.TopicPrefix = o.TopicPrefix;
-        await using var publisher = new MqttAlarmPublisher(mqtt);
-        publisher.Start();
-        output.WriteLine($"monitoring {channels.Count} input{(channels.Count == 1 ? "" : "s")} with {detector.Description}; alarms to {o.Mqtt.Host}:{mqtt.Port} {mqtt.TopicPrefix}/<stream>");
-        var command = new MonitorCommand(detector, publisher, o.Reconnect, new CliLogger(errors), output, errors);
-        var results = await Task.WhenAll(channels.Select(c => command.RunOneAsync(c, o.Fast, stop)));
-        if (!await publisher.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        var logger = new CliLogger(errors);
+        MqttAlarmPublisher? mqttPublisher = null;
+        WebhookAlarmPublisher? webhook = null;
+        var targets = new List<string>();
+        if (o.Mqtt is not null)
         {
-            errors.WriteLine($"vq: {publisher.OutboxCount} alarm events could not be published to {o.Mqtt.Host}:{mqtt.Port}");
-            return 1;
+            var mqtt = MqttOptions.FromUri(o.Mqtt);
+            mqtt.TopicPrefix = o.TopicPrefix;
+            mqttPublisher = new MqttAlarmPublisher(mqtt);
+            mqttPublisher.Start();
+            targets.Add($"{o.Mqtt.Host}:{mqtt.Port} {mqtt.TopicPrefix}/<stream>");
         }
 
-        return results.All(ok => ok) ? 0 : 1;
+        if (o.Webhook is not null)
+        {
+            webhook = new WebhookAlarmPublisher(new WebhookOptions { Url = o.Webhook }, logger: logger);
+            webhook.Start();
+            targets.Add($"POST {o.Webhook}");
+        }
+
+        await using var mqttLifetime = mqttPublisher;
+        await using var webhookLifetime = webhook;
+        output.WriteLine($"monitoring {channels.Count} input{(channels.Count == 1 ? "" : "s")} with {detector.Description}; alarms to " +
+            (targets.Count > 0 ? string.Join(" and ", targets) : "this output only"));
+        IAlarmSink sink = new FanOutAlarmSink([.. new IAlarmSink?[] { mqttPublisher, webhook }.OfType<IAlarmSink>()]);
+        var command = new MonitorCommand(detector, sink, o.Reconnect, logger, output, errors);
+        var results = await Task.WhenAll(channels.Select(c => command.RunOneAsync(c, o.Fast, stop)));
+        var delivered = true;
+        if (mqttPublisher is not null && !await mqttPublisher.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        {
+            errors.WriteLine($"vq: {mqttPublisher.OutboxCount} alarm events could not be published to {targets[0]}");
+            delivered = false;
+        }
+
+        if (webhook is not null && !await webhook.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        {
+            errors.WriteLine($"vq: {webhook.OutboxCount} alarm events could not be delivered to {o.Webhook}");
+            delivered = false;
+        }
+
+        return delivered && results.All(ok => ok) ? 0 : 1;
     }
 
     /// <summary>Monitors one channel until its file ends (or Ctrl-C; live inputs only end then); false if it failed.</summary>
