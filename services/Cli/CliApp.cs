@@ -136,6 +136,11 @@ internal static class CliApp
             CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
                 : Fail<Uri>(r, $"--webhook must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
         };
+        var metricsPort = new Option<int?>("--metrics-port")
+        {
+            Description = "serve Prometheus /metrics (per channel: frames, severity, reconnects, alarm and signal state) and /healthz on this port",
+            Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1 or > 65535) r.AddError("--metrics-port must be a TCP port (1-65535)"); } },
+        };
         var streamId = new Option<string?>("--stream-id") { Description = "stream id of a single input (default: the file stem, or a URL's host, port and path)" };
         var fast = new Option<bool>("--fast") { Description = "process files as fast as possible instead of in real time" };
         var prefix = new Option<string>("--topic-prefix") { Description = "events go to PREFIX/<stream>", DefaultValueFactory = _ => MqttOptions.DefaultTopicPrefix };
@@ -149,7 +154,7 @@ internal static class CliApp
         var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
         var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")
         {
-            inputs, channels, mqtt, webhook, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
+            inputs, channels, mqtt, webhook, metricsPort, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
         };
         cmd.Validators.Add(r =>
         {
@@ -165,7 +170,7 @@ internal static class CliApp
                     ClearWindowMs = r.GetValue(clearMs), TelemetryIntervalMs = r.GetValue(telemetry),
                 },
                 r.GetRequiredValue(prefix), r.GetValue(detector), r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot,
-                TimeSpan.FromMilliseconds(r.GetValue(stall)), Input.ReconnectOptions.Default with { IoTimeout = TimeSpan.FromMilliseconds(r.GetValue(ioTimeout)) }),
+                TimeSpan.FromMilliseconds(r.GetValue(stall)), Input.ReconnectOptions.Default with { IoTimeout = TimeSpan.FromMilliseconds(r.GetValue(ioTimeout)) }, r.GetValue(metricsPort)),
             output, errors, ct));
         return cmd;
     }

@@ -18,6 +18,9 @@ public sealed partial class MonitorProbeTests
     {
         await using var broker = await Mosquitto.StartNewAsync();
         await using var recorder = await MqttRecorder.StartAsync(broker.Port, Prefix + "/#");
+        var hook = new Uri($"http://127.0.0.1:{Repo.FreeTcpPort()}/hook/");
+        var posted = new List<JsonElement>();
+        using var receiver = WebhookReceiver.Start(hook, posted);
         var url = $"udp://127.0.0.1:{Clips.FreeUdpPort()}";
         var output = new StringWriter();
         var errors = new StringWriter();
@@ -25,7 +28,7 @@ public sealed partial class MonitorProbeTests
         var sender = Clips.StartLiveSender(url, 160, 96);
         var monitor = CliApp.InvokeAsync(
             ["monitor", url, "--mqtt", $"mqtt://127.0.0.1:{broker.Port}", "--stream-id", "feed", "--stall-timeout-ms", "2000", "--io-timeout-ms", "3000",
-             "--telemetry-ms", "500"],
+             "--telemetry-ms", "500", "--webhook", hook.ToString()],
             Repo.Environment, output, errors, stop.Token);
 
         await recorder.WaitForAsync(m => m.Any(x => x.Topic == $"{Prefix}/feed/telemetry"), TimeSpan.FromSeconds(60), "frames detected (telemetry)");
@@ -50,11 +53,15 @@ public sealed partial class MonitorProbeTests
             Assert.True(total > resumedAt + 30, $"{total} frames monitored, the feed resumed at frame {resumedAt}:\n{output}\n{errors}");
             Assert.True(Regex.IsMatch(output.ToString(), "feed: .* [1-9][0-9]* reconnects?"), $"no reconnect:\n{output}\n{errors}");
             Assert.Contains("reconnected", errors.ToString());
+            lock (posted) // the same events, POSTed in order
+            {
+                Assert.Equal(events.Select(e => (e.AlarmId, e.State)), posted.Select(e => (e.GetProperty("alarm_id").GetString()!, e.GetProperty("state").GetString()!)));
+            }
         }
     }
 
     [Fact]
-    public async Task An_http_source_killed_and_restarted_is_reconnected_and_monitoring_goes_on()
+    public async Task An_http_source_killed_and_restarted_is_reconnected_and_monitoring_goes_on_with_metrics_scraped()
     {
         await using var broker = await Mosquitto.StartNewAsync();
         var port = Repo.FreeTcpPort();
@@ -63,8 +70,10 @@ public sealed partial class MonitorProbeTests
         var errors = new StringWriter();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var server = HttpServer(url);
+        var metricsPort = Repo.FreeTcpPort();
         var monitor = CliApp.InvokeAsync(
-            ["monitor", url, "--mqtt", $"mqtt://127.0.0.1:{broker.Port}", "--io-timeout-ms", "2000"], Repo.Environment, output, errors, stop.Token);
+            ["monitor", url, "--mqtt", $"mqtt://127.0.0.1:{broker.Port}", "--io-timeout-ms", "2000", "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Repo.Environment, output, errors, stop.Token);
 
         await WaitForAsync(() => output.ToString().Contains("monitoring"), TimeSpan.FromSeconds(60), "the monitor to start", output, errors);
         await Task.Delay(3000);
@@ -75,6 +84,17 @@ public sealed partial class MonitorProbeTests
         {
             await WaitForAsync(() => errors.ToString().Contains("reconnected"), TimeSpan.FromSeconds(40), "the reconnect", output, errors);
             await Task.Delay(3000);
+
+            // The probe's own metrics and health, scraped while it runs.
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+            var metrics = await http.GetStringAsync("/metrics");
+            var channel = $"channel=\"127.0.0.1_{port}_live\"";
+            Assert.Matches($@"vq_probe_reconnects_total\{{{channel}\}} [1-9]", metrics);
+            Assert.Matches($@"vq_probe_frames_total\{{{channel}\}} [1-9][0-9]", metrics);
+            Assert.Contains($"vq_probe_signal_up{{{channel}}} 1", metrics);
+            Assert.Contains($"vq_probe_alarm_raised{{{channel},type=\"macroblocking\"}} 0", metrics);
+            Assert.Matches($@"vq_probe_severity\{{{channel}\}} [0-9.]+", metrics);
+            Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
             await stop.CancelAsync();
             Assert.Equal(0, await monitor);
         }

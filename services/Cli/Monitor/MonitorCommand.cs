@@ -21,8 +21,9 @@ namespace VideoQuality.Cli.Monitor;
 /// <param name="TopicPrefix">Topic prefix (events to &lt;prefix&gt;/&lt;stream&gt;).</param>
 /// <param name="StallTimeout">A live input with no frame for this long raises <c>signal_lost</c>.</param>
 /// <param name="Reconnect">I/O timeout and reconnect backoff of live inputs.</param>
+/// <param name="MetricsPort">Serve /metrics and /healthz on this port (<see cref="ProbeMetricsServer"/>); null: not served.</param>
 internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, string? ChannelsFile, Uri? Mqtt, Uri? Webhook, string? StreamId, bool Fast, AlarmOptions Alarms,
-    string TopicPrefix, Uri? Detector, int? Threads, string ModelRoot, TimeSpan StallTimeout, ReconnectOptions Reconnect);
+    string TopicPrefix, Uri? Detector, int? Threads, string ModelRoot, TimeSpan StallTimeout, ReconnectOptions Reconnect, int? MetricsPort = null);
 
 /// <summary>
 /// `vq monitor INPUT... --mqtt mqtt://HOST:PORT` (or `--channels FILE`): an edge probe left running. Each channel is
@@ -32,9 +33,11 @@ internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, string? Chan
 /// (<see cref="WebhookAlarmPublisher"/>: the same JSON, POSTed). Live inputs (URLs) are
 /// read through <see cref="LiveInput"/>: I/O timeouts, reconnects with backoff for as long as the monitor runs, and a
 /// <see cref="SignalAlarm"/> (<c>signal_lost</c>) when no frame arrives for the stall timeout. Files play in real time
-/// (frame timestamps against the wall clock) unless --fast, and end. Events are also printed.
+/// (frame timestamps against the wall clock) unless --fast, and end. Events are also printed, and counted in the probe's
+/// own metrics (<see cref="ProbeMetrics"/>, served with --metrics-port).
 /// </summary>
-internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, ReconnectOptions reconnect, ILogger logger, TextWriter output, TextWriter errors)
+internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, ReconnectOptions reconnect, ProbeMetrics metrics, ILogger logger,
+    TextWriter output, TextWriter errors)
 {
     public static async Task<int> RunAsync(MonitorOptions o, TextWriter output, TextWriter errors, CancellationToken stop)
     {
@@ -92,7 +95,10 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
         output.WriteLine($"monitoring {channels.Count} input{(channels.Count == 1 ? "" : "s")} with {detector.Description}; alarms to " +
             (targets.Count > 0 ? string.Join(" and ", targets) : "this output only"));
         IAlarmSink sink = new FanOutAlarmSink([.. new IAlarmSink?[] { mqttPublisher, webhook }.OfType<IAlarmSink>()]);
-        var command = new MonitorCommand(detector, sink, o.Reconnect, logger, output, errors);
+        var metrics = new ProbeMetrics();
+        await using var metricsServer = o.MetricsPort is { } port ? ProbeMetricsServer.Start(port, metrics.Registry, logger) : null;
+        if (o.MetricsPort is not null) output.WriteLine($"metrics on http://0.0.0.0:{o.MetricsPort}/metrics, health on /healthz");
+        var command = new MonitorCommand(detector, sink, o.Reconnect, metrics, logger, output, errors);
         var results = await Task.WhenAll(channels.Select(c => command.RunOneAsync(c, o.Fast, stop)));
         var delivered = true;
         if (mqttPublisher is not null && !await mqttPublisher.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
@@ -113,14 +119,16 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
     /// <summary>Monitors one channel until its file ends (or Ctrl-C; live inputs only end then); false if it failed.</summary>
     public async Task<bool> RunOneAsync(Channel channel, bool fast, CancellationToken stop)
     {
-        var channelSink = new EchoSink(sink, output, channel.Labels);
+        var channelSink = new EchoSink(sink, output, channel.Labels, metrics);
+        var isLive = FfmpegInput.IsLive(channel.Url);
+        metrics.Channel(channel.Id, isLive);
         try
         {
             using var alarm = new StreamAlarm(channel.Id, channel.Alarms, channelSink);
             long frames = 0;
-            if (FfmpegInput.IsLive(channel.Url))
+            if (isLive)
             {
-                var live = new LiveInput(channel.Url, reconnect, logger);
+                var live = new LiveInput(channel.Url, reconnect, logger, () => metrics.Reconnected(channel.Id));
                 // The first frame may take the I/O timeout longer than a stall: ffmpeg connects and probes the stream first.
                 using var signal = new SignalAlarm(channel.Id, channel.StallTimeout, channelSink, firstFrameTimeout: channel.StallTimeout + reconnect.IoTimeout);
                 await foreach (var r in detector.DetectAsync(Arrivals(live.ReadFramesAsync(stop), signal), channel.Id, CancellationToken.None))
@@ -161,8 +169,11 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
         }
     }
 
-    private static void Observe(StreamAlarm alarm, FrameResult r) =>
+    private void Observe(StreamAlarm alarm, FrameResult r)
+    {
+        metrics.Frame(alarm.StreamId, r.Severity);
         alarm.Observe(new AlarmSample(r.Frame, (long)r.Timestamp.TotalMicroseconds, r.Severity, r.Class.ToVqbenchName()), r.ModelVersion);
+    }
 
     /// <summary>Tells the signal alarm of each frame as it arrives from the source (before detection).</summary>
     private static async IAsyncEnumerable<InputFrame> Arrivals(IAsyncEnumerable<InputFrame> frames, SignalAlarm signal)
@@ -199,8 +210,8 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
         }
     }
 
-    /// <summary>Prints each alarm event, adds the channel's labels, then hands it to the publisher.</summary>
-    private sealed class EchoSink(IAlarmSink inner, TextWriter output, IReadOnlyDictionary<string, string>? labels) : IAlarmSink
+    /// <summary>Prints and counts each alarm event, adds the channel's labels, then hands it to the publishers.</summary>
+    private sealed class EchoSink(IAlarmSink inner, TextWriter output, IReadOnlyDictionary<string, string>? labels, ProbeMetrics metrics) : IAlarmSink
     {
         public void Enqueue(AlarmEvent alarm)
         {
@@ -216,6 +227,7 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
                 output.WriteLine(line);
             }
 
+            metrics.Alarm(alarm);
             inner.Enqueue(labels is null ? alarm : alarm with { Labels = labels });
         }
 

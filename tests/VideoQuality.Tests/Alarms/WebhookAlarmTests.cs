@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using VideoQuality.Alarms;
+using VideoQuality.Tests.Support;
 
 namespace VideoQuality.Tests.Alarms;
 
@@ -20,7 +19,7 @@ public sealed class WebhookAlarmTests
         });
         publisher.Start();
 
-        using (var receiver = Receiver.Start(url, received))
+        using (var receiver = WebhookReceiver.Start(url, received))
         {
             for (var i = 0; i < 5; i++) publisher.Enqueue(Event(i));
             Assert.True(await publisher.FlushAsync(TimeSpan.FromSeconds(20)), "the first events were not delivered");
@@ -31,7 +30,7 @@ public sealed class WebhookAlarmTests
         await Task.Delay(1500);
         Assert.Equal(10, publisher.OutboxCount);
 
-        using (var receiver = Receiver.Start(url, received))
+        using (var receiver = WebhookReceiver.Start(url, received))
         {
             Assert.True(await publisher.FlushAsync(TimeSpan.FromSeconds(20)), "the events queued while the receiver was down were not delivered");
         }
@@ -58,53 +57,5 @@ public sealed class WebhookAlarmTests
         EmittedAt = DateTimeOffset.UtcNow,
     };
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    /// <summary>An HttpListener that records each POSTed JSON body and answers 204; stopped (port closed) on dispose.</summary>
-    private sealed class Receiver : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-
-        private Receiver(Uri url, List<JsonElement> received)
-        {
-            _listener.Prefixes.Add(url.ToString());
-            _listener.Start();
-            _loop = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext ctx;
-                    try
-                    {
-                        ctx = await _listener.GetContextAsync();
-                    }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                    {
-                        return;
-                    }
-
-                    Assert.Equal("POST", ctx.Request.HttpMethod);
-                    Assert.Equal("application/json", ctx.Request.ContentType);
-                    var body = await JsonDocument.ParseAsync(ctx.Request.InputStream);
-                    lock (received) received.Add(body.RootElement.Clone());
-                    ctx.Response.StatusCode = 204;
-                    ctx.Response.Close();
-                }
-            });
-        }
-
-        public static Receiver Start(Uri url, List<JsonElement> received) => new(url, received);
-
-        public void Dispose()
-        {
-            _listener.Close();
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-    }
+    private static int FreePort() => Mosquitto.FreePort();
 }
