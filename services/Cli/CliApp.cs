@@ -39,6 +39,11 @@ internal static class CliApp
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
+    private static Option<string?> ModelRootOption(string holding) => new("--model-root")
+    {
+        Description = $"folder holding {holding} (default: $VQ_MODEL_ROOT, else the models bundled with the installed tool, else the checkout's models/)",
+    };
+
     private static Option<int> PositiveMs(string name, string description, int value) => new(name)
     {
         Description = description,
@@ -63,7 +68,7 @@ internal static class CliApp
         var outDir = new Option<string>("--out-dir", "-o") { Description = "where DIR/<input stem>.jsonl is written", Required = true };
         var detector = DetectorOption();
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/<version>/");
         var csv = new Option<bool>("--csv") { Description = "write DIR/<stem>.csv (frame, pts_ms, wallclock, severity, class, mask) instead of JSONL" };
         var cmd = new Command("detect", "detect macroblocking in each input; write vqbench JSONL (or CSV) and print a summary")
         {
@@ -92,7 +97,7 @@ internal static class CliApp
         };
         var preview = new Option<bool>("--preview") { Description = "also write DIR/<stem>.mp4 (H.264) and DIR/<stem>.compare.mp4 (input | repaired)" };
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/ and enhancer/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/ and enhancer/");
         var profile = new Option<string?>("--profile")
         {
             Description = "enhancer cost profile for in-process repair: fast or quality (default: fast on CPU, quality on a GPU)",
@@ -151,7 +156,7 @@ internal static class CliApp
         var telemetry = new Option<int>("--telemetry-ms") { Description = "severity telemetry to PREFIX/<stream>/telemetry every MS of video (0: off)", DefaultValueFactory = _ => 0 };
         var detector = DetectorOption();
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/<version>/");
         var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")
         {
             inputs, channels, mqtt, webhook, metricsPort, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
