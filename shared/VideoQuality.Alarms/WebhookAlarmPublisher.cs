@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
-using Polly.Retry;
 
 namespace VideoQuality.Alarms;
 
@@ -51,22 +50,8 @@ public sealed partial class WebhookAlarmPublisher : IAlarmSink, IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _outbox = new AlarmOutbox(options.OutboxCapacity, metrics ?? NoAlarmMetrics.Instance);
         _http = new HttpClient { Timeout = options.Timeout };
-        _retry = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = a => ValueTask.FromResult(a.Outcome.Exception is HttpRequestException or TaskCanceledException && !a.Context.CancellationToken.IsCancellationRequested),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryMinDelay,
-                MaxDelay = options.RetryMaxDelay,
-                OnRetry = a =>
-                {
-                    Log.RetryFailed(_logger, _options.Url, a.AttemptNumber + 1, a.RetryDelay.TotalMilliseconds, a.Outcome.Exception?.Message ?? string.Empty);
-                    return default;
-                },
-            })
-            .Build();
+        _retry = RetryForever.Build(options.RetryMinDelay, options.RetryMaxDelay, e => e is HttpRequestException or TaskCanceledException,
+            (attempt, delay, e) => Log.RetryFailed(_logger, _options.Url, attempt, delay.TotalMilliseconds, e?.Message ?? string.Empty));
     }
 
     /// <summary>Events waiting to be delivered.</summary>

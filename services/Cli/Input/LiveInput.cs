@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
+using VideoQuality.Alarms;
 
 namespace VideoQuality.Cli.Input;
 
@@ -16,7 +16,7 @@ internal sealed record ReconnectOptions(TimeSpan IoTimeout, TimeSpan MinDelay, T
 /// <summary>
 /// A network input read for as long as the caller runs: when the source drops, times out or ends (a live source has no
 /// end of its own), ffmpeg is started again; attempts that fail (nothing to connect to, nothing decodable before the I/O
-/// timeout) are retried by a Polly retry with exponential, jittered backoff (<see cref="ReconnectOptions"/>) without
+/// timeout) are retried by <see cref="RetryForever"/> (Polly, exponential jittered backoff, <see cref="ReconnectOptions"/>) without
 /// limit. The first attempt after a drop is immediate. Every drop and reconnect is logged and counted
 /// (<see cref="Reconnects"/>). Frames keep one numbering across reconnects: indices go on, and each session's timestamps
 /// start one frame after the last frame of the previous one, so alarm windows never see time go backwards.
@@ -94,23 +94,9 @@ internal sealed partial class LiveInput(string input, ReconnectOptions options, 
     }
 
     /// <summary>Retries failed connection attempts without limit until the caller stops.</summary>
-    private ResiliencePipeline Retry() => new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = a => ValueTask.FromResult(
-                a.Outcome.Exception is InvalidOperationException or InvalidDataException or IOException && !a.Context.CancellationToken.IsCancellationRequested),
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = options.MinDelay,
-            MaxDelay = options.MaxDelay,
-            OnRetry = a =>
-            {
-                Log.ConnectFailed(logger, input, a.AttemptNumber + 1, a.RetryDelay.TotalMilliseconds, a.Outcome.Exception?.Message ?? string.Empty);
-                return default;
-            },
-        })
-        .Build();
+    private ResiliencePipeline Retry() => RetryForever.Build(options.MinDelay, options.MaxDelay,
+        e => e is InvalidOperationException or InvalidDataException or IOException,
+        (attempt, delay, e) => Log.ConnectFailed(logger, input, attempt, delay.TotalMilliseconds, e?.Message ?? string.Empty));
 
     private static partial class Log
     {
