@@ -40,6 +40,18 @@ internal static class CliApp
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
+    private static Option<string?> ModelRootOption(string holding) => new("--model-root")
+    {
+        Description = $"folder holding {holding} (default: $VQ_MODEL_ROOT, else the models bundled with the installed tool, else the checkout's models/)",
+    };
+
+    private static Option<int> PositiveMs(string name, string description, int value) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => value,
+        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be at least 1"); } },
+    };
+
     private static Option<Uri?> DetectorOption() => new("--detector")
     {
         Description = "use a running Detector service (e.g. http://127.0.0.1:50051) instead of in-process inference",
@@ -64,19 +76,20 @@ internal static class CliApp
         var report = new Option<bool>("--report") { Description = "also write DIR/<input stem>.html from the same results (what vq report writes)" };
         var detector = DetectorOption();
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/<version>/");
+        var csv = new Option<bool>("--csv") { Description = "write DIR/<stem>.csv (frame, pts_ms, wallclock, severity, class, mask) instead of JSONL" };
         var cmd = reportCommand
             ? new Command("report", "detect macroblocking in each input and write a self-contained HTML report (timeline, alarms, worst moments, segments)")
             {
                 inputs, outDir, detector, threads, modelRoot,
             }
-            : new Command("detect", "detect macroblocking in each input; write vqbench JSONL and print a summary")
+            : new Command("detect", "detect macroblocking in each input; write vqbench JSONL (or CSV) and print a summary")
             {
-                inputs, outDir, report, detector, threads, modelRoot,
+                inputs, outDir, report, detector, threads, modelRoot, csv,
             };
         cmd.SetAction((r, ct) => DetectCommand.RunAsync(
             new DetectOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(outDir), r.GetValue(detector), r.GetValue(threads),
-                r.GetValue(modelRoot) ?? env.ModelRoot, reportCommand || r.GetValue(report)),
+                r.GetValue(modelRoot) ?? env.ModelRoot, reportCommand || r.GetValue(report), !reportCommand && r.GetValue(csv)),
             output, errors, ct));
         return cmd;
     }
@@ -97,7 +110,7 @@ internal static class CliApp
         };
         var preview = new Option<bool>("--preview") { Description = "also write DIR/<stem>.mp4 (H.264) and DIR/<stem>.compare.mp4 (input | repaired)" };
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/ and enhancer/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/ and enhancer/");
         var profile = new Option<string?>("--profile")
         {
             Description = "enhancer cost profile for in-process repair: fast or quality (default: fast on CPU, quality on a GPU)",
@@ -123,17 +136,30 @@ internal static class CliApp
         var defaults = new AlarmOptions();
         var inputs = new Argument<string[]>("INPUT")
         {
-            Description = "files (played in real time unless --fast) or URLs (rtsp://, udp://, srt://, http(s)://); live inputs run until Ctrl-C",
-            Arity = ArgumentArity.OneOrMore,
+            Description = "files (played in real time unless --fast) or URLs (rtsp://, udp://, srt://, http(s)://); live inputs reconnect and run until Ctrl-C",
+            Arity = ArgumentArity.ZeroOrMore,
         };
-        var mqtt = new Option<Uri>("--mqtt")
+        var channels = new Option<string?>("--channels") { Description = "YAML or JSON channel list (id, url, thresholds, windows, labels per channel) instead of INPUT" };
+        var stall = PositiveMs("--stall-timeout-ms", "a live input with no frame for MS raises signal_lost", 2000);
+        var ioTimeout = PositiveMs("--io-timeout-ms", "a network input silent for MS is dropped by ffmpeg and reconnected", (int)Input.FfmpegInput.DefaultIoTimeout.TotalMilliseconds);
+        var mqtt = new Option<Uri?>("--mqtt")
         {
             Description = "MQTT broker: mqtt://[user:pass@]HOST[:PORT] (default port 1883) or mqtts://... (TLS, 8883)",
-            Required = true,
             CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "mqtt" or "mqtts" ? u
                 : Fail<Uri>(r, $"--mqtt must be an mqtt:// or mqtts:// address, got '{r.Tokens[0].Value}'"),
         };
-        var streamId = new Option<string?>("--stream-id") { Description = "stream id of a single input (default: the input's file stem)" };
+        var webhook = new Option<Uri?>("--webhook")
+        {
+            Description = "also POST each alarm event (JSON) to this http(s):// URL, retried with backoff, in order",
+            CustomParser = r => Uri.TryCreate(r.Tokens[0].Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                : Fail<Uri>(r, $"--webhook must be an http:// or https:// address, got '{r.Tokens[0].Value}'"),
+        };
+        var metricsPort = new Option<int?>("--metrics-port")
+        {
+            Description = "serve Prometheus /metrics (per channel: frames, severity, reconnects, alarm and signal state) and /healthz on this port",
+            Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1 or > 65535) r.AddError("--metrics-port must be a TCP port (1-65535)"); } },
+        };
+        var streamId = new Option<string?>("--stream-id") { Description = "stream id of a single input (default: the file stem, or a URL's host, port and path)" };
         var fast = new Option<bool>("--fast") { Description = "process files as fast as possible instead of in real time" };
         var prefix = new Option<string>("--topic-prefix") { Description = "events go to PREFIX/<stream>", DefaultValueFactory = _ => MqttOptions.DefaultTopicPrefix };
         var raise = new Option<double>("--raise-threshold") { Description = "severity that raises the alarm", DefaultValueFactory = _ => defaults.RaiseThreshold };
@@ -143,24 +169,26 @@ internal static class CliApp
         var telemetry = new Option<int>("--telemetry-ms") { Description = "severity telemetry to PREFIX/<stream>/telemetry every MS of video (0: off)", DefaultValueFactory = _ => 0 };
         var detector = DetectorOption();
         var threads = ThreadsOption();
-        var modelRoot = new Option<string?>("--model-root") { Description = "folder holding detector/<version>/ (default: the repo's models/)" };
+        var modelRoot = ModelRootOption("detector/<version>/");
         var cmd = new Command("monitor", "probe mode: detect each input live and publish macroblocking alarm events (and telemetry) to MQTT")
         {
-            inputs, mqtt, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, detector, threads, modelRoot,
+            inputs, channels, mqtt, webhook, metricsPort, streamId, fast, prefix, raise, clear, raiseMs, clearMs, telemetry, stall, ioTimeout, detector, threads, modelRoot,
         };
         cmd.Validators.Add(r =>
         {
+            if ((r.GetValue(inputs) is { Length: > 0 }) == (r.GetValue(channels) is not null)) r.AddError("name the inputs either as INPUT... or with --channels FILE");
             if (r.GetValue(clear) > r.GetValue(raise)) r.AddError("--clear-threshold must not be above --raise-threshold");
             if (r.GetValue(raiseMs) < 0 || r.GetValue(clearMs) < 0 || r.GetValue(telemetry) < 0) r.AddError("windows and --telemetry-ms must not be negative");
         });
         cmd.SetAction((r, ct) => MonitorCommand.RunAsync(
-            new MonitorOptions(r.GetRequiredValue(inputs), r.GetRequiredValue(mqtt), r.GetValue(streamId), r.GetValue(fast),
+            new MonitorOptions(r.GetValue(inputs) ?? [], r.GetValue(channels), r.GetValue(mqtt), r.GetValue(webhook), r.GetValue(streamId), r.GetValue(fast),
                 new AlarmOptions
                 {
                     RaiseThreshold = r.GetValue(raise), ClearThreshold = r.GetValue(clear), RaiseWindowMs = r.GetValue(raiseMs),
                     ClearWindowMs = r.GetValue(clearMs), TelemetryIntervalMs = r.GetValue(telemetry),
                 },
-                r.GetRequiredValue(prefix), r.GetValue(detector), r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot),
+                r.GetRequiredValue(prefix), r.GetValue(detector), r.GetValue(threads), r.GetValue(modelRoot) ?? env.ModelRoot,
+                TimeSpan.FromMilliseconds(r.GetValue(stall)), Input.ReconnectOptions.Default with { IoTimeout = TimeSpan.FromMilliseconds(r.GetValue(ioTimeout)) }, r.GetValue(metricsPort)),
             output, errors, ct));
         return cmd;
     }

@@ -6,7 +6,16 @@ namespace VideoQuality.Cli;
 /// </summary>
 internal sealed record CliEnvironment(string RepoRoot, string ServicesBin)
 {
-    public string ModelRoot => Path.Combine(RepoRoot, "models");
+    /// <summary>Models when --model-root is not given: VQ_MODEL_ROOT, else the models/ bundled beside the binary (the
+    /// installed .NET tool), else the checkout's models/.</summary>
+    public string ModelRoot => ModelRootFrom(Environment.GetEnvironmentVariable("VQ_MODEL_ROOT"), AppContext.BaseDirectory, RepoRoot);
+
+    internal static string ModelRootFrom(string? variable, string binaryDir, string repoRoot)
+    {
+        if (variable is { Length: > 0 }) return Path.GetFullPath(variable);
+        var bundled = Path.Combine(binaryDir, "models");
+        return Directory.Exists(Path.Combine(bundled, "detector")) ? bundled : Path.Combine(repoRoot, "models");
+    }
 
     public static CliEnvironment Detect()
     {

@@ -17,6 +17,15 @@ public readonly record struct AlarmSample(long Frame, long TimestampUs, double S
 /// </summary>
 public sealed record AlarmEvent
 {
+    /// <summary><see cref="Type"/> of the severity alarm (<see cref="AlarmStateMachine"/>).</summary>
+    public const string MacroblockingType = "macroblocking";
+
+    /// <summary><see cref="Type"/> of the loss-of-signal alarm (<see cref="SignalAlarm"/>).</summary>
+    public const string SignalLostType = "signal_lost";
+
+    /// <summary>What the alarm is about: <see cref="MacroblockingType"/> or <see cref="SignalLostType"/>.</summary>
+    public string Type { get; init; } = MacroblockingType;
+
     /// <summary>Stream id as the sender named it.</summary>
     public required string StreamId { get; init; }
 
@@ -26,7 +35,8 @@ public sealed record AlarmEvent
     /// <summary>"raised" or "cleared".</summary>
     public required string State { get; init; }
 
-    /// <summary>Why: "severity" (the windows were met) or "stream_ended" (cleared because the stream ended while raised).</summary>
+    /// <summary>Why: "severity" (the windows were met) or "stream_ended" (cleared because the stream ended while raised);
+    /// for <see cref="SignalLostType"/>, "no_frames" and "frames_resumed".</summary>
     public required string Reason { get; init; }
 
     /// <summary>Most frequent damage class of the alarm's frames ("compression" or "transmission").</summary>
@@ -58,6 +68,10 @@ public sealed record AlarmEvent
 
     /// <summary>Wall-clock time (UTC) the event was produced.</summary>
     public required DateTimeOffset EmittedAt { get; init; }
+
+    /// <summary>Labels of the channel (`vq monitor --channels`); omitted when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
 
     /// <summary>The event as UTF-8 JSON.</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, AlarmJson.Default.AlarmEvent);

@@ -28,12 +28,10 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _clientOptions;
-    private readonly LinkedList<AlarmEvent> _outbox = new();
+    private readonly AlarmOutbox _outbox;
     private readonly ConcurrentQueue<StreamTelemetry> _telemetry = new();
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private Task? _worker;
-    private long _overflowed;
     private int _disposed;
 
     /// <summary>Creates the publisher; <see cref="Start"/> begins connecting and publishing.</summary>
@@ -42,6 +40,7 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
         _options = options;
         _metrics = metrics ?? NoAlarmMetrics.Instance;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _outbox = new AlarmOutbox(options.OutboxCapacity, _metrics);
         _client = new MqttClientFactory().CreateMqttClient();
         _clientOptions = BuildClientOptions(options);
     }
@@ -53,19 +52,10 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
     public string TelemetryTopic(string streamId) => $"{EventTopic(streamId)}/telemetry";
 
     /// <summary>Events waiting to be published.</summary>
-    public int OutboxCount
-    {
-        get
-        {
-            lock (_outbox)
-            {
-                return _outbox.Count;
-            }
-        }
-    }
+    public int OutboxCount => _outbox.Count;
 
     /// <summary>Events dropped because the outbox was full.</summary>
-    public long Overflowed => Interlocked.Read(ref _overflowed);
+    public long Overflowed => _outbox.Overflowed;
 
     /// <summary>Whether the client is connected to the broker now.</summary>
     public bool IsConnected => _client.IsConnected;
@@ -98,29 +88,10 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
     /// <inheritdoc />
     public void Enqueue(AlarmEvent alarm)
     {
-        int depth;
-        AlarmEvent? dropped = null;
-        lock (_outbox)
+        if (_outbox.Add(alarm) is { } dropped)
         {
-            if (_outbox.Count >= _options.OutboxCapacity)
-            {
-                dropped = _outbox.First!.Value;
-                _outbox.RemoveFirst();
-            }
-
-            _outbox.AddLast(alarm);
-            depth = _outbox.Count;
-        }
-
-        if (dropped is not null)
-        {
-            Interlocked.Increment(ref _overflowed);
-            _metrics.OutboxOverflow();
             Log.Overflow(_logger, _options.OutboxCapacity, dropped.AlarmId, dropped.State);
         }
-
-        _metrics.OutboxDepth(depth);
-        _signal.Release();
     }
 
     /// <inheritdoc />
@@ -132,25 +103,11 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
         }
 
         _telemetry.Enqueue(telemetry);
-        _signal.Release();
+        _outbox.Wake();
     }
 
     /// <summary>Waits until the outbox is empty (everything acknowledged) or <paramref name="timeout"/> passes.</summary>
-    public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken ct = default)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (OutboxCount > 0)
-        {
-            if (DateTime.UtcNow >= until)
-            {
-                return false;
-            }
-
-            await Task.Delay(20, ct).ConfigureAwait(false);
-        }
-
-        return true;
-    }
+    public Task<bool> FlushAsync(TimeSpan timeout, CancellationToken ct = default) => _outbox.FlushAsync(timeout, ct);
 
     /// <summary>Stops: tries to publish what is left for up to <see cref="MqttOptions.TimeoutMs"/>, then disconnects.</summary>
     public async ValueTask DisposeAsync()
@@ -186,7 +143,7 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
 
         _client.Dispose();
         _stop.Dispose();
-        _signal.Dispose();
+        _outbox.Dispose();
     }
 
     private async Task RunAsync(CancellationToken ct)
@@ -217,10 +174,10 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
                     Log.Connected(_logger, _options.Host, _options.Port, OutboxCount);
                 }
 
-                if (TryPeek(out var head))
+                if (_outbox.TryPeek(out var head))
                 {
                     await PublishAsync(EventTopic(head.StreamId), head.ToJson(), MqttQualityOfServiceLevel.AtLeastOnce, ct).ConfigureAwait(false);
-                    RemoveHead(head);
+                    _outbox.RemoveHead(head);
                     _metrics.Published("alarm");
                     continue;
                 }
@@ -231,7 +188,7 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
                     _metrics.Published("telemetry");
                 }
 
-                await _signal.WaitAsync(ct).ConfigureAwait(false);
+                await _outbox.WaitAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -279,31 +236,6 @@ public sealed partial class MqttAlarmPublisher : IAlarmSink, IAsyncDisposable
         {
             throw new InvalidOperationException($"broker refused the message on {topic}: {result.ReasonCode} {result.ReasonString}");
         }
-    }
-
-    private bool TryPeek(out AlarmEvent head)
-    {
-        lock (_outbox)
-        {
-            head = _outbox.First?.Value!;
-            return head is not null;
-        }
-    }
-
-    private void RemoveHead(AlarmEvent head)
-    {
-        int depth;
-        lock (_outbox)
-        {
-            if (ReferenceEquals(_outbox.First?.Value, head))
-            {
-                _outbox.RemoveFirst();
-            }
-
-            depth = _outbox.Count;
-        }
-
-        _metrics.OutboxDepth(depth);
     }
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + (0.4 * Random.Shared.NextDouble()));

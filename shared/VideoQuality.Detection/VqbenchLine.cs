@@ -18,12 +18,24 @@ public static class VqbenchLine
     public static string Format(int frame, DetectionResult result) =>
         Format(frame, result.Severity, result.Class, result.Mask.BlockSize, result.Mask.Rows, result.Mask.Cols, result.Mask.Bits);
 
-    /// <summary>Formats from parts (for results received over gRPC); <paramref name="includeMask"/> false omits the mask.</summary>
-    public static string Format(int frame, float severity, FrameClass cls, int block, int rows, int cols, ReadOnlySpan<byte> maskBits, bool includeMask = true)
+    /// <summary>Formats from parts (for results received over gRPC); <paramref name="includeMask"/> false omits the mask.
+    /// <paramref name="ptsMs"/> (the frame's presentation time) and <paramref name="wallClock"/> (when a live frame arrived)
+    /// add <c>"pts_ms"</c> and <c>"wallclock"</c> (ISO 8601 UTC) after the class; vqbench ignores them.</summary>
+    public static string Format(int frame, float severity, FrameClass cls, int block, int rows, int cols, ReadOnlySpan<byte> maskBits, bool includeMask = true,
+        double? ptsMs = null, DateTimeOffset? wallClock = null)
     {
-        double s = Math.Round(Math.Clamp((double)severity, 0.0, 1.0), 6);
         var sb = new StringBuilder(64 + (maskBits.Length * 2));
-        sb.Append(CultureInfo.InvariantCulture, $"{{\"frame\": {frame}, \"severity\": {s.ToString("0.0#####", CultureInfo.InvariantCulture)}, \"class\": \"{cls.ToVqbenchName()}\"");
+        sb.Append(CultureInfo.InvariantCulture, $"{{\"frame\": {frame}, \"severity\": {Severity(severity)}, \"class\": \"{cls.ToVqbenchName()}\"");
+        if (ptsMs is { } pts)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $", \"pts_ms\": {Milliseconds(pts)}");
+        }
+
+        if (wallClock is { } at)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $", \"wallclock\": \"{WallClock(at)}\"");
+        }
+
         if (includeMask)
         {
             sb.Append(CultureInfo.InvariantCulture, $", \"mask\": {{\"block\": {block}, \"rows\": {rows}, \"cols\": {cols}, \"bits\": \"");
@@ -34,6 +46,15 @@ public static class VqbenchLine
         sb.Append('}');
         return sb.ToString();
     }
+
+    /// <summary>A severity as the prediction files write it: clamped to [0, 1], 6 decimals at most.</summary>
+    public static string Severity(float severity) => Math.Round(Math.Clamp((double)severity, 0.0, 1.0), 6).ToString("0.0#####", CultureInfo.InvariantCulture);
+
+    /// <summary>A time in milliseconds as the prediction files write it: microsecond precision.</summary>
+    public static string Milliseconds(double ms) => Math.Round(ms, 3).ToString("0.0##", CultureInfo.InvariantCulture);
+
+    /// <summary>A wall-clock time as the prediction files write it: ISO 8601, UTC, milliseconds.</summary>
+    public static string WallClock(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Reads a prediction file; throws <see cref="InvalidDataException"/> naming the file, line and field for anything

@@ -24,8 +24,9 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         {
             using var doc = JsonDocument.Parse(lines[i]);
             var r = doc.RootElement;
-            Assert.Equal(["frame", "severity", "class", "mask"], r.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["frame", "severity", "class", "pts_ms", "mask"], r.EnumerateObject().Select(p => p.Name)); // a file: no wallclock
             Assert.Equal(i, r.GetProperty("frame").GetInt32());
+            Assert.Equal(i * 1000 / 30.0, r.GetProperty("pts_ms").GetDouble(), 0.5); // Matroska keeps milliseconds
             Assert.InRange(r.GetProperty("severity").GetDouble(), 0, 1);
             Assert.Contains(r.GetProperty("class").GetString(), new[] { "clean", "compression", "transmission" });
             var m = r.GetProperty("mask");
@@ -35,6 +36,29 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
         Assert.Contains("blocky clip.jsonl", stdout);
         Assert.Contains("12 frames (168x100 @ 30 fps", stdout);
         Assert.Contains("in-process (CPU", stdout);
+    }
+
+    [Fact]
+    public async Task Csv_writes_the_same_fields_as_jsonl_one_row_per_frame()
+    {
+        var clip = await Clips.MakeAsync(_dir.File("csv clip.mkv"), 168, 100, 6, "-c:v", "mpeg2video", "-q:v", "31");
+        var (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("json"));
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("csv"), "--csv");
+        Assert.True(code == 0, stderr);
+
+        var rows = await File.ReadAllLinesAsync(_dir.File("csv/csv clip.csv"));
+        Assert.Equal("frame,pts_ms,wallclock,severity,class,mask_block,mask_rows,mask_cols,mask_bits", rows[0]);
+        var lines = await File.ReadAllLinesAsync(_dir.File("json/csv clip.jsonl"));
+        Assert.Equal(lines.Length, rows.Length - 1);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var r = JsonDocument.Parse(lines[i]).RootElement;
+            var m = r.GetProperty("mask");
+            var expected = string.Join(',', i, r.GetProperty("pts_ms").GetRawText(), "", r.GetProperty("severity").GetRawText(), r.GetProperty("class").GetString(),
+                m.GetProperty("block").GetInt32(), m.GetProperty("rows").GetInt32(), m.GetProperty("cols").GetInt32(), m.GetProperty("bits").GetString());
+            Assert.Equal(expected, rows[i + 1]);
+        }
     }
 
     [Fact]

@@ -26,6 +26,23 @@ public sealed class FfmpegInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Frames_carry_ffmpegs_presentation_time_even_where_frames_are_missing()
+    {
+        // 25 fps with source frames 2 and 3 dropped (variable frame rate in Matroska): index / rate is wrong after the gap.
+        var clip = _dir.File("gap.mkv");
+        await FfmpegProcess.RunAsync("ffmpeg",
+            ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25", "-frames:v", "8",
+             "-vf", "select='not(between(n,2,3))'", "-fps_mode", "passthrough", "-c:v", "ffv1", clip], CancellationToken.None);
+
+        await using var input = await FfmpegInput.OpenAsync(clip, CancellationToken.None);
+        var frames = new List<InputFrame>();
+        await foreach (var f in input.ReadFramesAsync()) frames.Add(f);
+
+        Assert.Equal([0L, 40_000, 160_000, 200_000, 240_000, 280_000, 320_000, 360_000], frames.Select(f => f.PtsUs!.Value));
+        Assert.All(frames, f => Assert.Null(f.ReceivedAt)); // a file: no wall clock
+    }
+
+    [Fact]
     public async Task Reads_odd_frame_sizes()
     {
         var clip = await Clips.MakeAsync(_dir.File("odd.mkv"), 65, 37, 3, "-c:v", "ffv1");
@@ -60,6 +77,8 @@ public sealed class FfmpegInputTests : IDisposable
         await foreach (var f in input.ReadFramesAsync())
         {
             Assert.Equal(64 * 48, f.Pixels.Data.Length);
+            Assert.NotNull(f.PtsUs);
+            Assert.InRange(f.ReceivedAt!.Value, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow); // live: arrival time
             if (++n == 10) input.Stop();
             Assert.True(n <= 100, "Stop did not end the input");
         }

@@ -32,8 +32,9 @@ public sealed class MonitorCommandTests
         Assert.Contains("probe-1: alarm raised", output.ToString());
     }
 
-    /// <summary>1 s clean H.264, 1.5 s H.264 at QP 51 without deblocking (heavy blocking), 2 s clean; one lossless file.</summary>
-    private static async Task<string> DamagedClipAsync(TempDir dir)
+    /// <summary>1 s clean H.264, 1.5 s H.264 at QP 51 without deblocking (heavy blocking), 2 s clean; one lossless file
+    /// (<paramref name="name"/> in <paramref name="dir"/>).</summary>
+    internal static async Task<string> DamagedClipAsync(TempDir dir, string name = "damaged.mkv")
     {
         const string source = "gradients=s=640x360:r=30:speed=0.015:c0=0x203060:c1=0xd09050:c2=0x60a040:seed=3,noise=alls=6:allf=t,format=yuv420p";
         string[] parts = [dir.File("a.mkv"), dir.File("b.mkv"), dir.File("c.mkv")];
@@ -50,7 +51,7 @@ public sealed class MonitorCommandTests
                  "-threads", "1", .. segments[i].Codec, parts[i]], CancellationToken.None);
         }
 
-        var clip = dir.File("damaged.mkv");
+        var clip = dir.File(name);
         await FfmpegProcess.RunAsync("ffmpeg",
             ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", parts[0], "-i", parts[1], "-i", parts[2],
              "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1,setpts=N/(30*TB)[v]", "-map", "[v]", "-r", "30", "-c:v", "ffv1", "-threads", "1", clip],

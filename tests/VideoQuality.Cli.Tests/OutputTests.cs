@@ -23,8 +23,10 @@ public sealed class OutputTests
     [InlineData("/data/clips/match day.final.mkv", "match day.final")]
     [InlineData("clip.y4m", "clip")]
     [InlineData("udp://239.0.0.1:1234", "239.0.0.1_1234")]
-    [InlineData("https://cdn.example.com/live/channel1/index.m3u8", "index")]
-    [InlineData("rtsp://cam.local/stream1", "stream1")]
+    [InlineData("https://cdn.example.com/live/channel1/index.m3u8", "cdn.example.com_live_channel1_index")]
+    [InlineData("https://cdn.example.com:8443/live/channel2/index.m3u8", "cdn.example.com_8443_live_channel2_index")]
+    [InlineData("rtsp://cam.local/stream1", "cam.local_stream1")]
+    [InlineData("rtsp://cam.local:8554/stream1", "cam.local_8554_stream1")]
     public void The_output_stem_comes_from_the_input_name(string input, string stem) =>
         Assert.Equal(stem, PredictionWriter.StemOf(input));
 

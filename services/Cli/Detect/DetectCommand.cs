@@ -13,7 +13,8 @@ namespace VideoQuality.Cli.Detect;
 /// <param name="Detector">Address of a running Detector service; null runs the model in-process.</param>
 /// <param name="Threads">ONNX Runtime intra-op threads for in-process inference (null: the library default).</param>
 /// <param name="Report">Also write DIR/&lt;stem&gt;.html from the same results (`vq report`, `vq detect --report`).</param>
-internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot, bool Report = false);
+/// <param name="Csv">Write DIR/&lt;stem&gt;.csv (the same fields) instead of JSONL.</param>
+internal sealed record DetectOptions(IReadOnlyList<string> Inputs, string OutDir, Uri? Detector, int? Threads, string ModelRoot, bool Report = false, bool Csv = false);
 
 /// <summary>What `vq detect` produced for one input.</summary>
 /// <param name="Detected">Every result of the input, kept when a report is to be written from them.</param>
@@ -28,7 +29,7 @@ internal sealed record DetectOutcome(string Input, string? OutputPath, Detection
 /// result is also kept and, once the input is done, DIR/&lt;stem&gt;.html is written from them (<see cref="ReportWriter"/>,
 /// with `vq monitor`'s default alarm settings): detection runs once for both files.
 /// </summary>
-internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr, bool report = false)
+internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, TextWriter errors, bool progressOnStderr, bool report = false, bool csv = false)
 {
     public static IFrameDetector CreateDetector(DetectOptions o) =>
         o.Detector is not null ? new RemoteDetector(o.Detector) : EmbeddedDetector.Create(o.ModelRoot, o.Threads);
@@ -46,7 +47,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
             return 1;
         }
         await using var _ = detector;
-        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected, options.Report);
+        var command = new DetectCommand(detector, output, errors, !Console.IsErrorRedirected, options.Report, options.Csv);
         var outcomes = await command.RunAllAsync(options.Inputs, options.OutDir, stop);
         return outcomes.All(o => o.Error is null) ? 0 : 1;
     }
@@ -87,7 +88,7 @@ internal sealed class DetectCommand(IFrameDetector detector, TextWriter output, 
     public async Task<DetectOutcome> RunOneAsync(string input, string outDir, CancellationToken stop)
     {
         await using var source = await FfmpegInput.OpenAsync(input, stop);
-        await using var writer = PredictionWriter.Create(outDir, input);
+        await using var writer = PredictionWriter.Create(outDir, input, csv);
         var summary = report ? new DetectionSummary(keepEpisodes: int.MaxValue) : new DetectionSummary();
         var results = report ? new List<FrameResult>() : null;
         var progress = progressOnStderr ? new Progress(errors, input) : null;

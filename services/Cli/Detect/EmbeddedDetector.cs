@@ -43,7 +43,7 @@ internal sealed class EmbeddedDetector(DetectorPipeline pipeline, int intraOpThr
         await foreach (var frame in frames.WithCancellation(ct))
         {
             var r = pipeline.Detect(stream, frame.Pixels, ct);
-            yield return new FrameResult(frame.Index, frame.Timestamp, r.Severity, r.Class, r.Mask, r.Model.Version);
+            yield return new FrameResult(frame.Index, frame.Timestamp, r.Severity, r.Class, r.Mask, r.Model.Version, frame.PtsUs, frame.ReceivedAt);
         }
     }
 

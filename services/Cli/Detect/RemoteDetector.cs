@@ -34,7 +34,7 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var call = client.DetectStream(cancellationToken: failed.Token);
         // Timestamps of frames sent and not yet answered, in order (responses come back in order).
-        var pending = Channel.CreateUnbounded<TimeSpan>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var pending = Channel.CreateUnbounded<Sent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var sender = SendAsync(call.RequestStream, frames, streamId, pending.Writer, failed, ct);
         long index = 0;
         while (true)
@@ -51,16 +51,16 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
             }
             if (!more) break;
             var response = call.ResponseStream.Current;
-            if (!pending.Reader.TryRead(out var timestamp)) throw new InvalidOperationException("the detector answered a frame that was not sent");
+            if (!pending.Reader.TryRead(out var sent)) throw new InvalidOperationException("the detector answered a frame that was not sent");
             if (response.DroppedFrames != 0) throw new InvalidOperationException($"the detector dropped {response.DroppedFrames} frames in lossless mode");
-            yield return ToResult(index++, timestamp, response);
+            yield return ToResult(index++, sent.Timestamp, response) with { PtsUs = sent.PtsUs, ReceivedAt = sent.ReceivedAt };
         }
         await sender;
         if (pending.Reader.TryRead(out _)) throw new InvalidOperationException("the detector ended the stream before answering every frame");
     }
 
     private static async Task SendAsync(IClientStreamWriter<DetectStreamRequest> requests, IAsyncEnumerable<InputFrame> frames,
-        string streamId, ChannelWriter<TimeSpan> pending, CancellationTokenSource failed, CancellationToken ct)
+        string streamId, ChannelWriter<Sent> pending, CancellationTokenSource failed, CancellationToken ct)
     {
         try
         {
@@ -74,7 +74,7 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
     }
 
     private static async Task SendAllAsync(IClientStreamWriter<DetectStreamRequest> requests, IAsyncEnumerable<InputFrame> frames,
-        string streamId, ChannelWriter<TimeSpan> pending, CancellationToken ct)
+        string streamId, ChannelWriter<Sent> pending, CancellationToken ct)
     {
         await requests.WriteAsync(new DetectStreamRequest
         {
@@ -82,7 +82,7 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
         }, ct);
         await foreach (var frame in frames.WithCancellation(ct))
         {
-            pending.TryWrite(frame.Timestamp);
+            pending.TryWrite(new Sent(frame.Timestamp, frame.PtsUs, frame.ReceivedAt));
             await requests.WriteAsync(new DetectStreamRequest { Frame = frame.Pixels.ToFrame(streamId, (ulong)frame.Index, frame.Timestamp.Ticks / TimeSpan.TicksPerMicrosecond) }, ct);
         }
         pending.Complete();
@@ -96,6 +96,9 @@ internal sealed class RemoteDetector(Uri address) : IFrameDetector
         return new FrameResult(index, timestamp, r.Severity, r.DamageClass.ToFrameClass(),
             new Detection.BlockMask((int)m.BlockSize, (int)m.Rows, (int)m.Cols, m.Bits.ToByteArray()), r.Model?.Version ?? string.Empty);
     }
+
+    /// <summary>What is kept of a frame until its answer arrives (not its pixels).</summary>
+    private readonly record struct Sent(TimeSpan Timestamp, long? PtsUs, DateTimeOffset? ReceivedAt);
 
     public ValueTask DisposeAsync()
     {

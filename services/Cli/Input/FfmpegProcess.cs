@@ -5,18 +5,21 @@ namespace VideoQuality.Cli.Input;
 
 /// <summary>
 /// One ffmpeg (or ffprobe) child process: arguments passed as a list (no shell quoting), stdout exposed as a stream,
-/// the tail of stderr kept for error messages. Disposing kills a process that is still running.
+/// the tail of stderr kept for error messages (lines a caller's <c>stderrLine</c> consumes are left out of it).
+/// Disposing kills a process that is still running.
 /// </summary>
 internal sealed class FfmpegProcess : IAsyncDisposable
 {
     private const int StderrTailChars = 4000;
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
+    private readonly Func<string, bool>? _stderrLine;
     private readonly Task _stderrPump;
 
-    private FfmpegProcess(Process process)
+    private FfmpegProcess(Process process, Func<string, bool>? stderrLine)
     {
         _process = process;
+        _stderrLine = stderrLine;
         _stderrPump = Task.Run(PumpStderrAsync);
     }
 
@@ -27,7 +30,8 @@ internal sealed class FfmpegProcess : IAsyncDisposable
         get { lock (_stderr) { return _stderr.ToString().Trim(); } }
     }
 
-    public static FfmpegProcess Start(string tool, IEnumerable<string> arguments)
+    /// <param name="stderrLine">Sees each stderr line first; true = consumed (not kept for error messages).</param>
+    public static FfmpegProcess Start(string tool, IEnumerable<string> arguments, Func<string, bool>? stderrLine = null)
     {
         var psi = new ProcessStartInfo(tool)
         {
@@ -39,7 +43,7 @@ internal sealed class FfmpegProcess : IAsyncDisposable
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         try
         {
-            return new FfmpegProcess(Process.Start(psi) ?? throw new InvalidOperationException($"could not start {tool}"));
+            return new FfmpegProcess(Process.Start(psi) ?? throw new InvalidOperationException($"could not start {tool}"), stderrLine);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -67,13 +71,12 @@ internal sealed class FfmpegProcess : IAsyncDisposable
     private async Task PumpStderrAsync()
     {
         var reader = _process.StandardError;
-        var buffer = new char[1024];
-        int n;
-        while ((n = await reader.ReadAsync(buffer)) > 0)
+        while (await reader.ReadLineAsync() is { } line)
         {
+            if (_stderrLine?.Invoke(line) == true) continue;
             lock (_stderr)
             {
-                _stderr.Append(buffer, 0, n);
+                _stderr.Append(line).Append('\n');
                 if (_stderr.Length > 2 * StderrTailChars) _stderr.Remove(0, _stderr.Length - StderrTailChars);
             }
         }

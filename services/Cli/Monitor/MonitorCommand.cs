@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using VideoQuality.Alarms;
 using VideoQuality.Cli.Detect;
 using VideoQuality.Cli.Input;
@@ -10,35 +11,57 @@ using VideoQuality.Media;
 namespace VideoQuality.Cli.Monitor;
 
 /// <summary>Options of `vq monitor`.</summary>
-/// <param name="Mqtt">Broker: mqtt://[user:pass@]HOST[:PORT] or mqtts://... (TLS).</param>
-/// <param name="StreamId">Stream id of a single input (default: the input's file stem, as `vq detect` names its output).</param>
+/// <param name="Inputs">Inputs named on the command line (or none, with <paramref name="ChannelsFile"/>).</param>
+/// <param name="ChannelsFile">YAML or JSON channel list (<see cref="ChannelList"/>) instead of <paramref name="Inputs"/>.</param>
+/// <param name="Mqtt">Broker: mqtt://[user:pass@]HOST[:PORT] or mqtts://... (TLS); null: no MQTT.</param>
+/// <param name="Webhook">URL alarm events are POSTed to; null: none.</param>
+/// <param name="StreamId">Stream id of a single input (default: <see cref="PredictionWriter.StemOf"/>, as `vq detect` names its output).</param>
 /// <param name="Fast">Files as fast as possible instead of in real time.</param>
-/// <param name="Alarms">Thresholds and windows.</param>
+/// <param name="Alarms">Thresholds and windows (the defaults of a channel list's entries).</param>
 /// <param name="TopicPrefix">Topic prefix (events to &lt;prefix&gt;/&lt;stream&gt;).</param>
-internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, Uri Mqtt, string? StreamId, bool Fast, AlarmOptions Alarms, string TopicPrefix,
-    Uri? Detector, int? Threads, string ModelRoot);
+/// <param name="StallTimeout">A live input with no frame for this long raises <c>signal_lost</c>.</param>
+/// <param name="Reconnect">I/O timeout and reconnect backoff of live inputs.</param>
+/// <param name="MetricsPort">Serve /metrics and /healthz on this port (<see cref="ProbeMetricsServer"/>); null: not served.</param>
+internal sealed record MonitorOptions(IReadOnlyList<string> Inputs, string? ChannelsFile, Uri? Mqtt, Uri? Webhook, string? StreamId, bool Fast, AlarmOptions Alarms,
+    string TopicPrefix, Uri? Detector, int? Threads, string ModelRoot, TimeSpan StallTimeout, ReconnectOptions Reconnect, int? MetricsPort = null);
 
 /// <summary>
-/// `vq monitor INPUT... --mqtt mqtt://HOST:PORT`: an edge probe. Each input is decoded (<see cref="FfmpegInput"/>) and detected
-/// (the same <see cref="IFrameDetector"/> as `vq detect`: in-process, or a Detector service with --detector) in its own task;
-/// each result feeds the stream's <see cref="StreamAlarm"/>, whose events (and telemetry) go to MQTT through
-/// <see cref="MqttAlarmPublisher"/> exactly as the Detector service publishes them. Files play in real time (frame timestamps
-/// against the wall clock) unless --fast; URLs run as they arrive, until Ctrl-C. Events are also printed.
+/// `vq monitor INPUT... --mqtt mqtt://HOST:PORT` (or `--channels FILE`): an edge probe left running. Each channel is
+/// decoded and detected (the same <see cref="IFrameDetector"/> as `vq detect`: in-process, or a Detector service with
+/// --detector) in its own task; each result feeds the channel's <see cref="StreamAlarm"/>, whose events (and telemetry) go
+/// to MQTT through <see cref="MqttAlarmPublisher"/> exactly as the Detector service publishes them, and/or to a webhook
+/// (<see cref="WebhookAlarmPublisher"/>: the same JSON, POSTed). Live inputs (URLs) are
+/// read through <see cref="LiveInput"/>: I/O timeouts, reconnects with backoff for as long as the monitor runs, and a
+/// <see cref="SignalAlarm"/> (<c>signal_lost</c>) when no frame arrives for the stall timeout. Files play in real time
+/// (frame timestamps against the wall clock) unless --fast, and end. Events are also printed, and counted in the probe's
+/// own metrics (<see cref="ProbeMetrics"/>, served with --metrics-port).
 /// </summary>
-internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, AlarmOptions alarms, TextWriter output, TextWriter errors)
+internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, ReconnectOptions reconnect, ProbeMetrics metrics, ILogger logger,
+    TextWriter output, TextWriter errors)
 {
     public static async Task<int> RunAsync(MonitorOptions o, TextWriter output, TextWriter errors, CancellationToken stop)
     {
         if (o.StreamId is not null && o.Inputs.Count > 1)
         {
-            errors.WriteLine("vq: --stream-id names a single input; with several inputs each one is named by its file stem");
+            errors.WriteLine("vq: --stream-id names a single input; with several inputs each one is named by its file stem (or host, port and path)");
+            return 1;
+        }
+
+        IReadOnlyList<Channel> channels;
+        try
+        {
+            channels = o.ChannelsFile is { } file ? ChannelList.Load(file, o.Alarms, o.StallTimeout) : ChannelList.FromInputs(o.Inputs, o.StreamId, o.Alarms, o.StallTimeout);
+        }
+        catch (ChannelListException e)
+        {
+            errors.WriteLine($"vq: {e.Message}");
             return 1;
         }
 
         IFrameDetector detector;
         try
         {
-            detector = DetectCommand.CreateDetector(new DetectOptions(o.Inputs, string.Empty, o.Detector, o.Threads, o.ModelRoot));
+            detector = DetectCommand.CreateDetector(new DetectOptions(channels.Select(c => c.Url).ToList(), string.Empty, o.Detector, o.Threads, o.ModelRoot));
         }
         catch (ModelLoadException e)
         {
@@ -47,36 +70,85 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, A
         }
 
         await using var _ = detector;
-        var mqtt = MqttOptions.FromUri(o.Mqtt);
-        mqtt.TopicPrefix = o.TopicPrefix;
-        await using var publisher = new MqttAlarmPublisher(mqtt);
-        publisher.Start();
-        output.WriteLine($"monitoring {o.Inputs.Count} input{(o.Inputs.Count == 1 ? "" : "s")} with {detector.Description}; alarms to {o.Mqtt.Host}:{mqtt.Port} {mqtt.TopicPrefix}/<stream>");
-        var command = new MonitorCommand(detector, new EchoSink(publisher, output), o.Alarms, output, errors);
-        var results = await Task.WhenAll(o.Inputs.Select(input => command.RunOneAsync(input, o.StreamId ?? PredictionWriter.StemOf(input), o.Fast, stop)));
-        if (!await publisher.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        var logger = new CliLogger(errors);
+        MqttAlarmPublisher? mqttPublisher = null;
+        WebhookAlarmPublisher? webhook = null;
+        var targets = new List<string>();
+        if (o.Mqtt is not null)
         {
-            errors.WriteLine($"vq: {publisher.OutboxCount} alarm events could not be published to {o.Mqtt.Host}:{mqtt.Port}");
-            return 1;
+            var mqtt = MqttOptions.FromUri(o.Mqtt);
+            mqtt.TopicPrefix = o.TopicPrefix;
+            mqttPublisher = new MqttAlarmPublisher(mqtt);
+            mqttPublisher.Start();
+            targets.Add($"{o.Mqtt.Host}:{mqtt.Port} {mqtt.TopicPrefix}/<stream>");
         }
 
-        return results.All(ok => ok) ? 0 : 1;
+        if (o.Webhook is not null)
+        {
+            webhook = new WebhookAlarmPublisher(new WebhookOptions { Url = o.Webhook }, logger: logger);
+            webhook.Start();
+            targets.Add($"POST {o.Webhook}");
+        }
+
+        await using var mqttLifetime = mqttPublisher;
+        await using var webhookLifetime = webhook;
+        output.WriteLine($"monitoring {channels.Count} input{(channels.Count == 1 ? "" : "s")} with {detector.Description}; alarms to " +
+            (targets.Count > 0 ? string.Join(" and ", targets) : "this output only"));
+        IAlarmSink sink = new FanOutAlarmSink([.. new IAlarmSink?[] { mqttPublisher, webhook }.OfType<IAlarmSink>()]);
+        var metrics = new ProbeMetrics();
+        await using var metricsServer = o.MetricsPort is { } port ? ProbeMetricsServer.Start(port, metrics.Registry, logger) : null;
+        if (o.MetricsPort is not null) output.WriteLine($"metrics on http://0.0.0.0:{o.MetricsPort}/metrics, health on /healthz");
+        var command = new MonitorCommand(detector, sink, o.Reconnect, metrics, logger, output, errors);
+        var results = await Task.WhenAll(channels.Select(c => command.RunOneAsync(c, o.Fast, stop)));
+        var delivered = true;
+        if (mqttPublisher is not null && !await mqttPublisher.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        {
+            errors.WriteLine($"vq: {mqttPublisher.OutboxCount} alarm events could not be published to {targets[0]}");
+            delivered = false;
+        }
+
+        if (webhook is not null && !await webhook.FlushAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+        {
+            errors.WriteLine($"vq: {webhook.OutboxCount} alarm events could not be delivered to {o.Webhook}");
+            delivered = false;
+        }
+
+        return delivered && results.All(ok => ok) ? 0 : 1;
     }
 
-    /// <summary>Monitors one input until it ends (or Ctrl-C); false if it failed.</summary>
-    public async Task<bool> RunOneAsync(string input, string streamId, bool fast, CancellationToken stop)
+    /// <summary>Monitors one channel until its file ends (or Ctrl-C; live inputs only end then); false if it failed.</summary>
+    public async Task<bool> RunOneAsync(Channel channel, bool fast, CancellationToken stop)
     {
+        var channelSink = new EchoSink(sink, output, channel.Labels, metrics);
+        var isLive = FfmpegInput.IsLive(channel.Url);
+        metrics.Channel(channel.Id, isLive);
         try
         {
-            await using var source = await FfmpegInput.OpenAsync(input, stop);
-            using var alarm = new StreamAlarm(streamId, alarms, sink);
+            using var alarm = new StreamAlarm(channel.Id, channel.Alarms, channelSink);
             long frames = 0;
+            if (isLive)
+            {
+                var live = new LiveInput(channel.Url, reconnect, logger, () => metrics.Reconnected(channel.Id));
+                // The first frame may take the I/O timeout longer than a stall: ffmpeg connects and probes the stream first.
+                using var signal = new SignalAlarm(channel.Id, channel.StallTimeout, channelSink, firstFrameTimeout: channel.StallTimeout + reconnect.IoTimeout);
+                await foreach (var r in detector.DetectAsync(Arrivals(live.ReadFramesAsync(stop), signal), channel.Id, CancellationToken.None))
+                {
+                    signal.ModelVersion = r.ModelVersion;
+                    Observe(alarm, r);
+                    frames++;
+                }
+
+                output.WriteLine($"{channel.Id}: {frames} frames monitored, {live.Reconnects} reconnect{(live.Reconnects == 1 ? "" : "s")} (stopped)");
+                return true;
+            }
+
+            await using var source = await FfmpegInput.OpenAsync(channel.Url, stop);
             await using (stop.Register(source.Stop))
             {
-                var paced = fast || FfmpegInput.IsLive(input) ? source.ReadFramesAsync() : RealTime(source.ReadFramesAsync(), stop);
-                await foreach (var r in detector.DetectAsync(paced, streamId, CancellationToken.None))
+                var paced = fast ? source.ReadFramesAsync() : RealTime(source.ReadFramesAsync(), stop);
+                await foreach (var r in detector.DetectAsync(paced, channel.Id, CancellationToken.None))
                 {
-                    alarm.Observe(r.ToAlarmSample(), r.ModelVersion);
+                    Observe(alarm, r);
                     frames++;
                 }
             }
@@ -87,13 +159,29 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, A
                 throw new InvalidOperationException($"ffmpeg failed after {frames} frames (exit {code}): {message}");
             }
 
-            output.WriteLine($"{streamId}: {frames} frames monitored{(source.Stopped ? " (interrupted)" : string.Empty)}");
+            output.WriteLine($"{channel.Id}: {frames} frames monitored{(source.Stopped ? " (interrupted)" : string.Empty)}");
             return true;
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException or FrameFormatException or Grpc.Core.RpcException)
         {
-            errors.WriteLine($"{input}: {e.Message}");
+            errors.WriteLine($"{channel.Url}: {e.Message}");
             return false;
+        }
+    }
+
+    private void Observe(StreamAlarm alarm, FrameResult r)
+    {
+        metrics.Frame(alarm.StreamId, r.Severity);
+        alarm.Observe(r.ToAlarmSample(), r.ModelVersion);
+    }
+
+    /// <summary>Tells the signal alarm of each frame as it arrives from the source (before detection).</summary>
+    private static async IAsyncEnumerable<InputFrame> Arrivals(IAsyncEnumerable<InputFrame> frames, SignalAlarm signal)
+    {
+        await foreach (var f in frames)
+        {
+            signal.FrameArrived(f.Index, (long)f.Timestamp.TotalMicroseconds);
+            yield return f;
         }
     }
 
@@ -122,19 +210,25 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, A
         }
     }
 
-    /// <summary>Prints each alarm event, then hands it to the publisher.</summary>
-    private sealed class EchoSink(IAlarmSink inner, TextWriter output) : IAlarmSink
+    /// <summary>Prints and counts each alarm event, adds the channel's labels, then hands it to the publishers.</summary>
+    private sealed class EchoSink(IAlarmSink inner, TextWriter output, IReadOnlyDictionary<string, string>? labels, ProbeMetrics metrics) : IAlarmSink
     {
         public void Enqueue(AlarmEvent alarm)
         {
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
             var at = TimeSpan.FromMicroseconds(alarm.State == "raised" ? alarm.StartTimestampUs : alarm.EndTimestampUs ?? alarm.StartTimestampUs);
+            var line = alarm.Type == AlarmEvent.SignalLostType
+                ? $"{alarm.StreamId}: {alarm.Type} {alarm.State} ({alarm.Reason}) after frame {alarm.StartFrame - 1}" +
+                  (alarm.EndFrame is { } resumed ? $", resumed at frame {resumed}" : string.Empty)
+                : $"{alarm.StreamId}: alarm {alarm.State} ({alarm.Reason}) {alarm.Class}, frames {alarm.StartFrame}-{alarm.EndFrame?.ToString(inv) ?? "..."}, " +
+                  $"peak {alarm.PeakSeverity:0.00}, mean {alarm.MeanSeverity:0.00}, at {at:hh\\:mm\\:ss\\.fff}";
             lock (output)
             {
-                output.WriteLine($"{alarm.StreamId}: alarm {alarm.State} ({alarm.Reason}) {alarm.Class}, frames {alarm.StartFrame}-{alarm.EndFrame?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "..."}, " +
-                    $"peak {alarm.PeakSeverity:0.00}, mean {alarm.MeanSeverity:0.00}, at {at:hh\\:mm\\:ss\\.fff}");
+                output.WriteLine(line);
             }
 
-            inner.Enqueue(alarm);
+            metrics.Alarm(alarm);
+            inner.Enqueue(labels is null ? alarm : alarm with { Labels = labels });
         }
 
         public void Offer(StreamTelemetry telemetry) => inner.Offer(telemetry);

@@ -12,7 +12,10 @@ namespace VideoQuality.Cli.Output;
 /// <param name="Class">Frame class.</param>
 /// <param name="Mask">Union mask of flagged blocks (what vqbench scores).</param>
 /// <param name="ModelVersion">Version of the detector model that produced it.</param>
-internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask, string ModelVersion = "")
+/// <param name="PtsUs">Presentation time from ffmpeg (<see cref="Input.InputFrame.PtsUs"/>).</param>
+/// <param name="ReceivedAt">Live inputs: wall-clock arrival (<see cref="Input.InputFrame.ReceivedAt"/>).</param>
+internal sealed record FrameResult(long Frame, TimeSpan Timestamp, float Severity, FrameClass Class, BlockMask Mask, string ModelVersion = "",
+    long? PtsUs = null, DateTimeOffset? ReceivedAt = null)
 {
     public bool Flagged => Class != FrameClass.Clean;
 
