@@ -42,9 +42,9 @@ public sealed partial class DetectCommandTests(LoopbackDetector detector) : ICla
     public async Task Csv_writes_the_same_fields_as_jsonl_one_row_per_frame()
     {
         var clip = await Clips.MakeAsync(_dir.File("csv clip.mkv"), 168, 100, 6, "-c:v", "mpeg2video", "-q:v", "31");
-        var (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("json"));
+        var (code, _, stderr) = await Vq.RunAsync("detect", clip, "--out-dir", _dir.File("json"));
         Assert.True(code == 0, stderr);
-        (code, _, stderr) = await VqAsync("detect", clip, "--out-dir", _dir.File("csv"), "--csv");
+        (code, _, stderr) = await Vq.RunAsync("detect", clip, "--out-dir", _dir.File("csv"), "--csv");
         Assert.True(code == 0, stderr);
 
         var rows = await File.ReadAllLinesAsync(_dir.File("csv/csv clip.csv"));
