@@ -60,6 +60,11 @@ internal sealed class FfmpegInput : IAsyncDisposable
     /// <summary>How long a network input may send nothing before ffmpeg gives up on it (an error, not a silent hang).</summary>
     public static readonly TimeSpan DefaultIoTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How much of a live input ffmpeg reads to find its streams before the first frame comes out
+    /// (<c>-analyzeduration</c>; ffmpeg's default of 5 s made every start and every reconnect of an MPEG-TS feed take
+    /// 5 s: measured 5.27 s to the first frame of a UDP feed, 1.22 s with 1 s).</summary>
+    public static readonly TimeSpan LiveProbeTime = TimeSpan.FromSeconds(1);
+
     /// <summary>URLs (rtsp://, udp://, srt://, http(s)://...) are live network inputs; files (and file://) are not.</summary>
     public static bool IsLive(string input) =>
         input.Contains("://", StringComparison.Ordinal) && !input.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
@@ -87,6 +92,7 @@ internal sealed class FfmpegInput : IAsyncDisposable
             var scheme = input[..input.IndexOf("://", StringComparison.Ordinal)].ToLowerInvariant();
             if (scheme is "rtsp" or "rtsps") args.AddRange(["-rtsp_transport", "tcp"]);
             args.AddRange(scheme is "rtsp" or "rtsps" or "udp" or "srt" ? ["-timeout", us] : ["-rw_timeout", us]);
+            args.AddRange(["-analyzeduration", ((long)LiveProbeTime.TotalMicroseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
         args.AddRange(["-i", input, "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", (color ? "format=yuv420p" : "format=yuv420p,extractplanes=y") + PtsFilters,
             "-f", "yuv4mpegpipe", "-"]);

@@ -129,16 +129,19 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
             if (isLive)
             {
                 var live = new LiveInput(channel.Url, reconnect, logger, () => metrics.Reconnected(channel.Id));
-                // The first frame may take the I/O timeout longer than a stall: ffmpeg connects and probes the stream first.
-                using var signal = new SignalAlarm(channel.Id, channel.StallTimeout, channelSink, firstFrameTimeout: channel.StallTimeout + reconnect.IoTimeout);
-                await foreach (var r in detector.DetectAsync(Arrivals(live.ReadFramesAsync(stop), signal), channel.Id, CancellationToken.None))
+                // The first frame may take the I/O timeout and the probe longer than a stall: ffmpeg connects and probes the stream first.
+                using var signal = new SignalAlarm(channel.Id, channel.StallTimeout, channelSink,
+                    firstFrameTimeout: channel.StallTimeout + reconnect.IoTimeout + FfmpegInput.LiveProbeTime);
+                var dropped = new StrongBox<long>();
+                await foreach (var r in detector.DetectAsync(Arrivals(live.ReadFramesAsync(stop), signal, dropped), channel.Id, CancellationToken.None))
                 {
                     signal.ModelVersion = r.ModelVersion;
                     Observe(alarm, r);
                     frames++;
                 }
 
-                output.WriteLine($"{channel.Id}: {frames} frames monitored, {live.Reconnects} reconnect{(live.Reconnects == 1 ? "" : "s")} (stopped)");
+                output.WriteLine($"{channel.Id}: {frames} frames monitored, {live.Reconnects} reconnect{(live.Reconnects == 1 ? "" : "s")}, "
+                    + $"{Interlocked.Read(ref dropped.Value)} dropped while detection was behind the feed (stopped)");
                 return true;
             }
 
@@ -175,14 +178,49 @@ internal sealed class MonitorCommand(IFrameDetector detector, IAlarmSink sink, R
         alarm.Observe(r.ToAlarmSample(), r.ModelVersion);
     }
 
-    /// <summary>Tells the signal alarm of each frame as it arrives from the source (before detection).</summary>
-    private static async IAsyncEnumerable<InputFrame> Arrivals(IAsyncEnumerable<InputFrame> frames, SignalAlarm signal)
+    /// <summary>Frames a live channel may hold while detection is behind the feed (about a second at 30 fps); beyond
+    /// it the oldest queued frame is dropped, as a live stream does.</summary>
+    private const int LiveQueueFrames = 32;
+
+    /// <summary>
+    /// Reads a live source on its own task and tells the signal alarm of each frame as it arrives, before detection:
+    /// the watch must see the feed's pace, not detection's (pulled by detection, a CPU stall longer than the stall
+    /// timeout looked like a lost signal). Detection takes frames from a bounded queue that drops its oldest frame
+    /// when full (<see cref="LiveQueueFrames"/>), counted in <paramref name="dropped"/>.
+    /// </summary>
+    private static async IAsyncEnumerable<InputFrame> Arrivals(IAsyncEnumerable<InputFrame> frames, SignalAlarm signal, StrongBox<long> dropped)
     {
-        await foreach (var f in frames)
+        var queue = System.Threading.Channels.Channel.CreateBounded<InputFrame>(
+            new System.Threading.Channels.BoundedChannelOptions(LiveQueueFrames)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+            },
+            _ => Interlocked.Increment(ref dropped.Value));
+        var pump = Task.Run(async () =>
         {
-            signal.FrameArrived(f.Index, (long)f.Timestamp.TotalMicroseconds);
+            try
+            {
+                await foreach (var f in frames)
+                {
+                    signal.FrameArrived(f.Index, (long)f.Timestamp.TotalMicroseconds);
+                    await queue.Writer.WriteAsync(f);
+                }
+
+                queue.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.TryComplete(ex);
+            }
+        });
+        await foreach (var f in queue.Reader.ReadAllAsync())
+        {
             yield return f;
         }
+
+        await pump;
     }
 
     /// <summary>Releases each frame at its presentation time after the first (a file played as a live source).</summary>
