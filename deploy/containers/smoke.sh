@@ -98,6 +98,7 @@ cleanup() {
   [ -n "${VQ_CONTAINERS_KEEP:-}" ] || stop_dockerd
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 engine
 
 # BuildKit builds only the stages a target needs (the classic builder would pull the SDK, ASP.NET and CUDA bases).
@@ -142,6 +143,7 @@ else
   as_root rm -rf "$rootfs"
   note "base image $BASE_IMAGE: debootstrap + import in $(since "$t") s"
 fi
+note "base image size: $(($(docker image inspect --format '{{.Size}}' "$BASE_IMAGE") / 1000000)) MB"
 
 # ------------------------------------------------------------------------------------------------ 3. images
 # publish NAME PROJECT: self-contained linux-x64 publish into .vq/containers/NAME/app, models beside it.
