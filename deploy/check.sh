@@ -206,7 +206,7 @@ fi
 if command -v yamllint >/dev/null 2>&1; then
   YAML_FILES=()
   while IFS= read -r -d '' f; do YAML_FILES+=("$f"); done < <(
-    find "$DEPLOY/compose" "$DEPLOY/kustomize" "$DEPLOY/prometheus-tests" "$DEPLOY/prometheus-adapter" "$ROOT/.github/workflows" \
+    find "$DEPLOY/compose" "$DEPLOY/containers" "$DEPLOY/kustomize" "$DEPLOY/prometheus-tests" "$DEPLOY/prometheus-adapter" "$ROOT/.github/workflows" \
       "$CHART/Chart.yaml" "$CHART/ci" -maxdepth 6 \( -name '*.yaml' -o -name '*.yml' \) -print0 2>/dev/null
     find "$CHART" -maxdepth 1 -name 'values*.yaml' -print0)
   check "yamllint: rendered output and ${#YAML_FILES[@]} YAML files" \
@@ -264,9 +264,10 @@ fi
 if command -v docker-compose >/dev/null 2>&1; then
   compose_config() {
     docker-compose -f "$DEPLOY/compose/docker-compose.yml" config -q &&
-      docker-compose -f "$DEPLOY/compose/docker-compose.yml" -f "$DEPLOY/compose/docker-compose.gpu.yml" config -q
+      docker-compose -f "$DEPLOY/compose/docker-compose.yml" -f "$DEPLOY/compose/docker-compose.gpu.yml" config -q &&
+      docker-compose -f "$DEPLOY/compose/docker-compose.yml" -f "$DEPLOY/containers/docker-compose.smoke.yml" config -q
   }
-  check "docker-compose config (CPU and GPU files)" compose_config
+  check "docker-compose config (CPU, GPU and container-smoke files)" compose_config
 elif docker compose version >/dev/null 2>&1; then
   check "docker compose config" docker compose -f "$DEPLOY/compose/docker-compose.yml" config -q
 else
