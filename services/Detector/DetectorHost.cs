@@ -1,5 +1,6 @@
 using VideoQuality.Inference;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Detector;
 

@@ -3,6 +3,7 @@ using Prometheus;
 using VideoQuality.Alarms;
 using VideoQuality.Detection;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Detector;
 
@@ -10,7 +11,7 @@ namespace VideoQuality.Detector;
 /// All Prometheus metrics of the Detector service (one class, one registry per host); docs/OPERATIONS.md lists them.
 /// Per-stream series (<c>stream</c> label) go through the <see cref="StreamLabels"/> cardinality guard.
 /// </summary>
-internal sealed class DetectorMetrics : IAlarmMetrics, ICallFailureMetrics
+internal sealed class DetectorMetrics : IAlarmMetrics, ICallFailureMetrics, IStreamQueueMetrics
 {
     /// <summary>Severity bucket bounds, written out so that <c>le="0.7"</c> is exactly the SLO bound.</summary>
     private static readonly double[] SeverityBuckets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];

@@ -5,6 +5,7 @@ using VideoQuality.Contracts.V1;
 using VideoQuality.Detection.Grpc;
 using VideoQuality.Media;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Detector;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using VideoQuality.Inference;
 using VideoQuality.Repair;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Enhancer;
@@ -27,7 +28,7 @@ public static class EnhancerHost
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RepairOptions>().BindConfiguration(RepairOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<EnhanceStreamsOptions>().BindConfiguration(EnhanceStreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StreamsOptions>().BindConfiguration(StreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EnhancerOptions>().BindConfiguration(EnhancerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EnhancerMetrics>();
         services.AddSingleton<ICallFailureMetrics>(sp => sp.GetRequiredService<EnhancerMetrics>());

@@ -2,11 +2,12 @@ using Grpc.Core;
 using Prometheus;
 using VideoQuality.Repair;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Enhancer;
 
 /// <summary>All Prometheus metrics of the Enhancer service (one registry per host); docs/OPERATIONS.md lists them.</summary>
-internal sealed class EnhancerMetrics : ICallFailureMetrics
+internal sealed class EnhancerMetrics : ICallFailureMetrics, IStreamQueueMetrics
 {
     private readonly Counter _frames;
     private readonly Counter _blocks;

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using VideoQuality.Contracts.V1;
 using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Enhancer;
@@ -118,23 +117,4 @@ internal sealed class EnhancerOptions : IValidatableObject
             yield return new ValidationResult(keyError, [nameof(ApiKeyPath)]);
         }
     }
-}
-
-/// <summary>EnhanceStream defaults (configuration section <c>Streams</c>, the same keys as the detector's).</summary>
-internal sealed class EnhanceStreamsOptions
-{
-    public const string SectionName = "Streams";
-
-    /// <summary>Largest queue a client may ask for.</summary>
-    public const int MaxQueueCapacity = 64;
-
-    /// <summary>Frames queued per stream before live mode drops the oldest / lossless mode pushes back.</summary>
-    [Range(1, MaxQueueCapacity)]
-    public int QueueCapacity { get; set; } = 4;
-
-    /// <summary>Mode of calls that do not choose one: "live" or "lossless".</summary>
-    [RegularExpression("^(?i)(live|lossless)$", ErrorMessage = "Streams:Mode must be live or lossless")]
-    public string Mode { get; set; } = "live";
-
-    public StreamMode DefaultMode => string.Equals(Mode, "lossless", StringComparison.OrdinalIgnoreCase) ? StreamMode.Lossless : StreamMode.Live;
 }

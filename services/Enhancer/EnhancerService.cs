@@ -1,9 +1,10 @@
-using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using VideoQuality.Contracts.V1;
+using VideoQuality.Detection.Grpc;
 using VideoQuality.Media;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Enhancer;
 
@@ -12,9 +13,10 @@ internal sealed class EnhancerService(
     FrameEnhancer enhancer,
     EnhancerState state,
     EnhancerMetrics metrics,
-    IOptions<EnhanceStreamsOptions> streams,
+    IOptions<StreamsOptions> streams,
     IOptions<EnhancerOptions> options,
-    IHostApplicationLifetime lifetime) : Contracts.V1.Enhancer.EnhancerBase
+    IHostApplicationLifetime lifetime,
+    ILogger<EnhancerService> logger) : Contracts.V1.Enhancer.EnhancerBase
 {
     /// <inheritdoc />
     public override async Task<EnhanceResponse> Enhance(EnhanceRequest request, ServerCallContext context)
@@ -25,12 +27,10 @@ internal sealed class EnhancerService(
     }
 
     /// <summary>
-    /// One EnhanceStream call: a reader moves frames into a bounded queue (live: a full queue drops its oldest
-    /// frame; lossless: the reader waits, so HTTP/2 flow control pushes back), a worker repairs them one at a time
-    /// in order with the stream's history (previous input for detection, previous repaired frame for concealment)
-    /// and writes one response per frame, in order. A bad frame ends the call with INVALID_ARGUMENT. When the host stops
-    /// (SIGTERM) the reader stops taking frames, the queued ones are answered, and the call ends with UNAVAILABLE
-    /// "server shutting down".
+    /// One EnhanceStream call on the shared <see cref="StreamPump{TItem,TResult}"/> (queue modes, drops, bad frames and
+    /// shutdown are its): frames are repaired one at a time in order with the stream's history (previous input for
+    /// detection, previous repaired frame for concealment, the frame interval of the timestamps read so far for the
+    /// detection budget) and one response per frame is written in order.
     /// </summary>
     public override async Task EnhanceStream(IAsyncStreamReader<EnhanceStreamRequest> requestStream, IServerStreamWriter<EnhanceResponse> responseStream, ServerCallContext context)
     {
@@ -46,79 +46,21 @@ internal sealed class EnhancerService(
         {
             var first = requestStream.Current;
             var config = first.Config ?? new StreamConfig();
-            var mode = config.Mode == StreamMode.Unspecified ? streams.Value.DefaultMode : config.Mode;
-            if (mode is not (StreamMode.Live or StreamMode.Lossless))
-            {
-                throw new FrameFormatException($"unknown stream mode {(int)mode}");
-            }
-
+            var queue = streams.Value.QueueFor((int)config.Mode, config.QueueCapacity) ?? throw new FrameFormatException($"unknown stream mode {(int)config.Mode}");
             var output = FrameEnhancer.OutputFormat(first.OutputFormat);
             int jpegQuality = FrameEnhancer.JpegQuality(first.JpegQuality);
-            int capacity = config.QueueCapacity == 0 ? streams.Value.QueueCapacity : (int)Math.Min(config.QueueCapacity, EnhanceStreamsOptions.MaxQueueCapacity);
-            long dropped = 0;
-            var queue = Channel.CreateBounded<Frame>(
-                new BoundedChannelOptions(capacity)
-                {
-                    SingleReader = true,
-                    SingleWriter = true,
-                    FullMode = mode == StreamMode.Live ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-                },
-                _ =>
-                {
-                    Interlocked.Increment(ref dropped);
-                    metrics.Dropped();
-                    metrics.Queued(-1);
-                });
-
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var stopping = lifetime.ApplicationStopping;
-            bool shuttingDown = false;
             var interval = new FrameInterval();
-            var reader = Task.Run(async () =>
-            {
-                using var read = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, stopping);
-                try
-                {
-                    if (first.Frame is not null)
-                    {
-                        interval.Observe(first.Frame.TimestampUs);
-                        await queue.Writer.WriteAsync(first.Frame, read.Token).ConfigureAwait(false);
-                        metrics.Queued(1);
-                    }
-
-                    while (await requestStream.MoveNext(read.Token).ConfigureAwait(false))
-                    {
-                        if (requestStream.Current.Frame is { } f)
-                        {
-                            interval.Observe(f.TimestampUs);
-                            await queue.Writer.WriteAsync(f, read.Token).ConfigureAwait(false);
-                            metrics.Queued(1);
-                        }
-                    }
-
-                    queue.Writer.TryComplete();
-                }
-                catch (Exception) when (stopping.IsCancellationRequested && !cts.IsCancellationRequested)
-                {
-                    // Host stopping (whatever the aborted read threw): stop taking frames; the queued ones are answered
-                    // below, then UNAVAILABLE.
-                    shuttingDown = true;
-                    queue.Writer.TryComplete();
-                }
-                catch (Exception ex)
-                {
-                    queue.Writer.TryComplete(ex);
-                }
-            }, CancellationToken.None);
-
             var history = repairer.CreateStream(config.StreamId);
             var detectorState = new DetectorStateHolder();
             Frame? previous = null;
-            try
+            StreamPump<Frame, EnhanceResponse>? pump = null;
+            pump = new StreamPump<Frame, EnhanceResponse>(queue, metrics, logger, lifetime.ApplicationStopping)
             {
-                await foreach (var frame in queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
+                Observe = frame => interval.Observe(frame.TimestampUs),
+                OnFrameFailed = ContractMapping.InSequence,
+                Start = (pumped, token) =>
                 {
-                    metrics.Queued(-1);
+                    var frame = pumped.Item;
                     if (previous is not null && (previous.Width != frame.Width || previous.Height != frame.Height))
                     {
                         previous = null; // size change: no temporal context
@@ -126,38 +68,22 @@ internal sealed class EnhancerService(
                         detectorState.State = null;
                     }
 
-                    EnhanceResponse response;
-                    try
-                    {
-                        response = await enhancer.EnhanceAsync("stream", frame, previous, history, detectorState, output, jpegQuality,
-                            DetectionBudget.For(options.Value, interval.Ms, context.Deadline), cts.Token).ConfigureAwait(false);
-                    }
-                    catch (FrameFormatException ex)
-                    {
-                        throw new FrameFormatException($"frame sequence {frame.Sequence}: {ex.Message}", ex);
-                    }
-
+                    return ValueTask.FromResult(enhancer.EnhanceAsync("stream", frame, previous, history, detectorState, output, jpegQuality,
+                        DetectionBudget.For(options.Value, interval.Ms, context.Deadline), token));
+                },
+                Write = async (pumped, response, token) =>
+                {
                     if (response.Frame.StreamId.Length == 0)
                     {
                         response.Frame.StreamId = config.StreamId;
                     }
 
-                    response.DroppedFrames = (ulong)Interlocked.Read(ref dropped);
-                    await responseStream.WriteAsync(response, cts.Token).ConfigureAwait(false);
-                    previous = frame;
-                }
-            }
-            finally
-            {
-                await cts.CancelAsync().ConfigureAwait(false);
-                await reader.ConfigureAwait(false);
-                metrics.Queued(-queue.Reader.Count);
-            }
-
-            if (shuttingDown)
-            {
-                RpcErrors.ShuttingDown();
-            }
+                    response.DroppedFrames = (ulong)pump!.Dropped;
+                    await responseStream.WriteAsync(response, token).ConfigureAwait(false);
+                    previous = pumped.Item;
+                },
+            };
+            await pump.RunAsync(first, requestStream, static r => r.Frame, config.StreamId, ct).ConfigureAwait(false);
         }
         finally
         {

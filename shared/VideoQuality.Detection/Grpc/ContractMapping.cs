@@ -12,6 +12,11 @@ namespace VideoQuality.Detection.Grpc;
 /// </summary>
 public static class ContractMapping
 {
+    /// <summary>A bad frame of a stream, named by its sequence (the stream services end the call with this); null for
+    /// any other failure, which ends the call unchanged.</summary>
+    public static Exception? InSequence(this Frame frame, Exception failure) =>
+        failure is FrameFormatException ffe ? new FrameFormatException($"frame sequence {frame.Sequence}: {ffe.Message}", ffe) : null;
+
     /// <summary>Proto frame -> <see cref="RawFrame"/> over the message's own bytes (no copy).</summary>
     public static RawFrame ToRawFrame(this Frame frame)
     {
