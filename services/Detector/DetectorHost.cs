@@ -1,5 +1,7 @@
+using VideoQuality.Detection;
 using VideoQuality.Inference;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Models;
 using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Detector;
@@ -23,7 +25,7 @@ public static class DetectorHost
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StreamsOptions>().BindConfiguration(StreamsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<DetectorModelState>();
+        services.AddSingleton(_ => new ModelHolder<DetectorPipeline>("model"));
         services.AddSingleton<DetectorMetrics>();
         services.AddSingleton<ICallFailureMetrics>(sp => sp.GetRequiredService<DetectorMetrics>());
         services.AddSingleton<ModelLoadGate>();

@@ -4,14 +4,16 @@ using Microsoft.Extensions.Options;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Detection.Grpc;
 using VideoQuality.Media;
+using VideoQuality.Detection;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Models;
 using VideoQuality.ServiceDefaults.Streams;
 
 namespace VideoQuality.Detector;
 
 /// <summary>The videoquality.v1.Detector gRPC service: maps requests to the in-process pipeline.</summary>
 internal sealed class DetectorService(
-    DetectorModelState model,
+    ModelHolder<DetectorPipeline> model,
     DetectorMetrics metrics,
     IOptions<StreamsOptions> streams,
     DetectorAlarms alarms,
@@ -22,7 +24,7 @@ internal sealed class DetectorService(
     public override async Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var pipeline = model.GetReadyPipeline();
+        var pipeline = model.GetReady();
         if (request.Frame is null)
         {
             throw new FrameFormatException("frame is required");
@@ -37,7 +39,7 @@ internal sealed class DetectorService(
     /// <inheritdoc />
     public override async Task DetectStream(IAsyncStreamReader<DetectStreamRequest> requestStream, IServerStreamWriter<DetectResponse> responseStream, ServerCallContext context)
     {
-        var pipeline = model.GetReadyPipeline();
+        var pipeline = model.GetReady();
         metrics.StreamStarted();
         try
         {

@@ -3,51 +3,33 @@ using VideoQuality.Detection;
 using VideoQuality.Inference;
 using VideoQuality.Repair;
 using VideoQuality.ServiceDefaults;
+using VideoQuality.ServiceDefaults.Models;
 
 namespace VideoQuality.Enhancer;
 
+/// <summary>The enhancer model and the in-process fallback detector, loaded together.</summary>
+internal sealed record EnhancerModels(FrameRepairer Repairer, DetectorPipeline LocalDetector) : IDisposable
+{
+    public void Dispose()
+    {
+        Repairer.Dispose();
+        LocalDetector.Dispose();
+    }
+}
+
 /// <summary>
-/// The loaded models (null until <see cref="EnhancerModelLoader"/> finishes) and readiness: SERVING once the
+/// The loaded models (the shared <see cref="ModelHolder{T}"/>: null until <see cref="EnhancerModelLoader"/> finishes,
+/// UNAVAILABLE from <see cref="ModelHolder{T}.GetReady"/> meanwhile) and readiness: SERVING once the
 /// enhancer model is loaded and warm and the detection path is ready (the in-process detector always is once
 /// loaded, so a down detector does not make the enhancer unready); the remote detector's circuit state is
 /// published in the readiness details and in metrics.
 /// </summary>
-internal sealed class EnhancerState(ReadinessState readiness, IOptions<EnhancerOptions> options) : IDisposable
+internal sealed class EnhancerState(ReadinessState readiness, IOptions<EnhancerOptions> options) : ModelHolder<EnhancerModels>("models")
 {
-    private volatile Loaded? _loaded;
-
-    public string? LoadError { get; private set; }
-
-    public int ExitCode => LoadError is null ? 0 : 1;
-
-    /// <summary>Repairer and local detector; UNAVAILABLE while loading.</summary>
-    public (FrameRepairer Repairer, DetectorPipeline LocalDetector) GetReady()
-    {
-        var l = _loaded;
-        if (l is null)
-        {
-            RpcErrors.Unavailable(LoadError is null ? "models are loading; retry shortly" : $"models failed to load: {LoadError}");
-        }
-
-        return (l.Repairer, l.Detector);
-    }
-
-    internal void SetLoaded(FrameRepairer repairer, DetectorPipeline detector, CircuitState circuit)
-    {
-        _loaded = new Loaded(repairer, detector);
-        Publish(circuit);
-    }
-
-    internal void SetFailed(string error)
-    {
-        LoadError = error;
-        readiness.MarkNotReady($"models failed to load: {error}");
-    }
-
-    /// <summary>Re-publishes readiness details (called when the detector circuit changes state).</summary>
+    /// <summary>Re-publishes readiness details (called when the models are loaded and when the detector circuit changes state).</summary>
     internal void Publish(CircuitState circuit)
     {
-        if (_loaded is not { } l)
+        if (Model is not { } l)
         {
             return;
         }
@@ -67,18 +49,10 @@ internal sealed class EnhancerState(ReadinessState readiness, IOptions<EnhancerO
             ["execution_provider"] = m.ExecutionProvider,
             ["profile"] = m.Profile,
             ["sha256"] = m.Sha256,
-            ["local_detector"] = $"{l.Detector.Model.Name} {l.Detector.Model.Version} on {l.Detector.Model.ExecutionProvider}",
+            ["local_detector"] = $"{l.LocalDetector.Model.Name} {l.LocalDetector.Model.Version} on {l.LocalDetector.Model.ExecutionProvider}",
             ["detector_address"] = options.Value.DetectorAddress ?? string.Empty,
             ["detector_circuit"] = circuit.ToString(),
             ["detection"] = remote,
         });
     }
-
-    public void Dispose()
-    {
-        _loaded?.Repairer.Dispose();
-        _loaded?.Detector.Dispose();
-    }
-
-    private sealed record Loaded(FrameRepairer Repairer, DetectorPipeline Detector);
 }

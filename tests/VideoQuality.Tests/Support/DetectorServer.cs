@@ -4,7 +4,9 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using VideoQuality.Detection;
 using VideoQuality.Detector;
+using VideoQuality.ServiceDefaults.Models;
 using VideoQuality.ServiceDefaults.Security;
 
 namespace VideoQuality.Tests.Support;
@@ -42,7 +44,7 @@ internal sealed class DetectorServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public DetectorModelState ModelState => App.Services.GetRequiredService<DetectorModelState>();
+    public ModelHolder<DetectorPipeline> ModelState => App.Services.GetRequiredService<ModelHolder<DetectorPipeline>>();
 
     /// <summary>A channel to the gRPC port: cleartext, or https://localhost with <paramref name="tls"/>' trust and client certificate.</summary>
     public GrpcChannel CreateChannel(ClientCredentials? tls = null) => GrpcChannel.ForAddress(
