@@ -5,6 +5,7 @@ using VideoQuality.Alarms;
 using VideoQuality.Contracts.V1;
 using VideoQuality.Detection;
 using VideoQuality.Detection.Grpc;
+using VideoQuality.Inference;
 using VideoQuality.Media;
 using VideoQuality.ServiceDefaults;
 
@@ -200,7 +201,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
         async Task<(Task<DetectionResult>, Frame, long, long)> StartAsync(Queued item)
         {
             var frame = item.Frame;
-            long queueUs = (long)Stopwatch.GetElapsedTime(item.EnqueuedAt).TotalMicroseconds;
+            long queueUs = StageClock.Micros(item.EnqueuedAt);
             DetectorPipeline.PendingDetection pending;
             try
             {
@@ -236,7 +237,7 @@ internal sealed partial class StreamSession(DetectorPipeline pipeline, DetectorM
     private AlarmSample AlarmSampleOf(Frame frame, long enqueuedAt, DetectionResult result)
     {
         long number = frame.Sequence != 0 ? (long)frame.Sequence : _written;
-        long us = frame.TimestampUs != 0 ? (long)frame.TimestampUs : (long)Stopwatch.GetElapsedTime(_startedAt, enqueuedAt).TotalMicroseconds;
+        long us = frame.TimestampUs != 0 ? (long)frame.TimestampUs : StageClock.Micros(_startedAt, enqueuedAt);
         return new AlarmSample(number, us, result.Severity, result.Class.ToVqbenchName());
     }
 
