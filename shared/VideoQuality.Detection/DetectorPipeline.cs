@@ -7,14 +7,27 @@ using VideoQuality.Media;
 namespace VideoQuality.Detection;
 
 /// <summary>
-/// The in-process detector used by the Detector service, the enhancer's local fallback and the CLI:
-/// frame -> luma (<see cref="FrameDecoder"/>) -> block features (<see cref="BlockFeatures"/>; luma tensors for
-/// models that take planes, <see cref="LumaTensor"/>) -> model
-/// (<see cref="OrtModelSession"/>) -> <see cref="DetectorPostprocessor"/> -> <see cref="DetectionResult"/>.
-/// Thread-safe: concurrent calls are bounded by the session's concurrency; each <see cref="DetectionStream"/>
-/// must be used by one caller at a time.
+/// The in-process detector used by the Detector service, the enhancer's local fallback and the CLI. Every entry
+/// point takes the same path; they differ only in where the temporal context comes from (a previous frame, a
+/// <see cref="DetectionStream"/>, a caller-kept <see cref="RecurrentState"/>) and in how the run slot is awaited:
+/// <list type="number">
+/// <item>read (<see cref="Read"/>, stage "decode"): frame -&gt; luma (<see cref="FrameDecoder"/>), the previous frame
+/// likewise, a caller-kept state checked against the frame;</item>
+/// <item>acquire a run slot of <see cref="OrtModelSession"/> (blocking, or asynchronously); the wait counts as
+/// inference time;</item>
+/// <item>prepare (<see cref="Prepare"/>, stage "preprocess"): the temporal context (the previous frame when it has
+/// the frame's size, else the stream's previous frame, else the frame itself), block features
+/// (<see cref="BlockFeatures"/>) or luma tensors (<see cref="LumaTensor"/>) as the model takes them, the stream's
+/// history updated;</item>
+/// <item>run (<see cref="Finish"/>, stage "run"): the model, a recurrent one with the stream's or the caller's
+/// state (<see cref="RunRecurrent"/>);</item>
+/// <item>post-process (stage "postprocess"): <see cref="DetectorPostprocessor"/> and <see cref="RegionMerger"/>
+/// -&gt; <see cref="DetectionResult"/>.</item>
+/// </list>
+/// Stage times come from <see cref="StageClock"/>. Thread-safe: concurrent calls are bounded by the session's
+/// concurrency; each <see cref="DetectionStream"/> must be used by one caller at a time.
 /// </summary>
-public sealed partial class DetectorPipeline : IDisposable
+public sealed class DetectorPipeline : IDisposable
 {
     private readonly OrtModelSession _session;
     private readonly bool _ownsSession;
@@ -88,7 +101,7 @@ public sealed partial class DetectorPipeline : IDisposable
 
             foreach (var run in runs)
             {
-                _ = RunCore(run, PlaneView.Packed(blank, width, height), null, null, 0, 0);
+                _ = Finish(run, Prepare(run, new Input(PlaneView.Packed(blank, width, height), null, null, 0), 0));
             }
         }
         finally
@@ -107,77 +120,27 @@ public sealed partial class DetectorPipeline : IDisposable
     /// Detects one frame. Temporal context: <paramref name="previous"/> when given and of the same size,
     /// else the frame itself. Throws <see cref="FrameFormatException"/> for unreadable frames.
     /// </summary>
-    public DetectionResult Detect(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
-        long decodeUs = StageClock.Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        using var run = _session.Acquire(cancellationToken);
-        return RunCore(run, decoded.Luma, prev, null, decodeUs, StageClock.Micros(w0));
-    }
+    public DetectionResult Detect(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default) =>
+        Detect(Read(frame, previous), cancellationToken);
 
     /// <summary>Detects the next frame of <paramref name="stream"/> (its previous frame is the temporal context).</summary>
-    public DetectionResult Detect(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        long decodeUs = StageClock.Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        using var run = _session.Acquire(cancellationToken);
-        return RunCore(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0));
-    }
-
-    /// <summary>As <see cref="Detect(RawFrame, RawFrame?, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
-    public ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, CancellationToken cancellationToken = default) =>
-        DetectAsync(frame, previous, null, false, cancellationToken);
-
-    /// <summary>As <see cref="Detect(DetectionStream, RawFrame, CancellationToken)"/>, waiting for a run slot asynchronously.</summary>
-    public async ValueTask<DetectionResult> DetectAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        long decodeUs = StageClock.Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        return RunCore(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0));
-    }
+    public DetectionResult Detect(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default) =>
+        Detect(Read(frame, stream: stream), cancellationToken);
 
     /// <summary>
-    /// Detects one frame of a stream whose recurrent state the caller keeps (unary calls): <paramref name="state"/> is
-    /// the stream's state after its previous frame (null: a fresh state; one from another model version is not
-    /// used, <see cref="DetectionResult.StateUsed"/> says so); with <paramref name="returnState"/> the result carries
-    /// this frame's state in <see cref="DetectionResult.NextState"/>. A non-recurrent model ignores both. Throws
+    /// As <see cref="Detect(RawFrame, RawFrame?, CancellationToken)"/>, waiting for a run slot asynchronously, for a
+    /// stream whose recurrent state the caller keeps (unary calls): <paramref name="state"/> is the stream's state
+    /// after its previous frame (null: a fresh state; one from another model version is not used,
+    /// <see cref="DetectionResult.StateUsed"/> says so); with <paramref name="returnState"/> the result carries this
+    /// frame's state in <see cref="DetectionResult.NextState"/>. A non-recurrent model ignores both. Throws
     /// <see cref="FrameFormatException"/> for unreadable frames and for a state that does not fit the frame.
     /// </summary>
-    public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous, RecurrentState? state, bool returnState,
-        CancellationToken cancellationToken = default)
+    public async ValueTask<DetectionResult> DetectAsync(RawFrame frame, RawFrame? previous = null, RecurrentState? state = null,
+        bool returnState = false, CancellationToken cancellationToken = default)
     {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
-        float[]? given = null;
-        if (IsRecurrent && state is { Data.Length: > 0 } && state.ModelVersion == Model.Version)
-        {
-            var (rows, cols) = StateGrid(decoded.Luma.Width, decoded.Luma.Height);
-            state.Check(StateChannels, rows, cols, decoded.Luma.Width, decoded.Luma.Height);
-            given = state.Data;
-        }
-
-        long decodeUs = StageClock.Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        using var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        var prepared = Prepare(run, decoded.Luma, prev, null, decodeUs, StageClock.Micros(w0));
-        return Finish(run, prepared.State is null ? prepared : prepared with { State = new StateBinding { Given = given, Capture = returnState } });
+        using var pending = await BeginAsync(Read(frame, previous, state: state, returnState: returnState), cancellationToken).ConfigureAwait(false);
+        return pending.Run();
     }
-
-    /// <summary>Channels of the recurrent state (0 for a model without one).</summary>
-    public int StateChannels => IsRecurrent ? _session.Manifest.Recurrent?.Channels ?? 0 : 0;
-
-    /// <summary>Block rows and columns of the recurrent state for a frame: the model's grid of the padded frame.</summary>
-    private (int Rows, int Cols) StateGrid(int width, int height) =>
-        (LumaTensor.PadTo(height, Stride) / BlockFeatures.Block, LumaTensor.PadTo(width, Stride) / BlockFeatures.Block);
 
     /// <summary>
     /// First half of a stream detection, for callers that overlap frames of one stream (the Detector service):
@@ -186,30 +149,14 @@ public sealed partial class DetectorPipeline : IDisposable
     /// may run concurrently because each one's temporal context is already fixed here. Dispose the pending
     /// detection if it is never run.
     /// </summary>
-    public async ValueTask<PendingDetection> BeginAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var decoded = Decode(frame);
-        long decodeUs = StageClock.Micros(t0);
-        long w0 = Stopwatch.GetTimestamp();
-        var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return new PendingDetection(this, run, Prepare(run, decoded.Luma, null, stream, decodeUs, StageClock.Micros(w0)));
-        }
-        catch
-        {
-            run.Dispose();
-            throw;
-        }
-    }
+    public ValueTask<PendingDetection> BeginAsync(DetectionStream stream, RawFrame frame, CancellationToken cancellationToken = default) =>
+        BeginAsync(Read(frame, stream: stream), cancellationToken);
 
     /// <summary>Detects from luma planes directly (used by the golden-vector tests and by callers that already hold luma).</summary>
     public DetectionResult DetectLuma(PlaneView luma, PlaneView? previousLuma, CancellationToken cancellationToken = default)
     {
         FrameLimits.CheckSize(luma.Width, luma.Height);
-        using var run = _session.Acquire(cancellationToken);
-        return RunCore(run, luma, previousLuma, null, 0, 0);
+        return Detect(new Input(luma, previousLuma, null, 0), cancellationToken);
     }
 
     /// <summary>A recurrent model on luma planes with an explicit state input (golden-vector tests); returns the
@@ -217,12 +164,17 @@ public sealed partial class DetectorPipeline : IDisposable
     internal DetectionResult DetectLuma(PlaneView luma, PlaneView? previousLuma, float[] state, out float[] nextState)
     {
         FrameLimits.CheckSize(luma.Width, luma.Height);
-        using var run = _session.Acquire();
-        var binding = new StateBinding { Given = state, Capture = true };
-        var result = Finish(run, Prepare(run, luma, previousLuma, null, 0, 0) with { State = binding });
-        nextState = binding.Next ?? throw new InvalidOperationException("the model is not recurrent");
+        var result = Detect(new Input(luma, previousLuma, null, 0) { GivenState = state, CaptureState = true }, CancellationToken.None);
+        nextState = result.NextState?.Data ?? throw new InvalidOperationException("the model is not recurrent");
         return result;
     }
+
+    /// <summary>Channels of the recurrent state (0 for a model without one).</summary>
+    public int StateChannels => IsRecurrent ? _session.Manifest.Recurrent?.Channels ?? 0 : 0;
+
+    /// <summary>Block rows and columns of the recurrent state for a frame: the model's grid of the padded frame.</summary>
+    private (int Rows, int Cols) StateGrid(int width, int height) =>
+        (LumaTensor.PadTo(height, Stride) / BlockFeatures.Block, LumaTensor.PadTo(width, Stride) / BlockFeatures.Block);
 
     /// <inheritdoc />
     public void Dispose()
@@ -233,20 +185,61 @@ public sealed partial class DetectorPipeline : IDisposable
         }
     }
 
-    private DetectionResult RunCore(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs) =>
-        Finish(run, Prepare(run, luma, prev, stream, decodeUs, waitUs));
-
-    /// <summary>Fills the model inputs (block features, or padded and scaled planes) with the temporal context and
-    /// updates the stream history.</summary>
-    private Prepared Prepare(InferenceRun run, PlaneView luma, PlaneView? prev, DetectionStream? stream, long decodeUs, long waitUs)
+    /// <summary>Step 1: decodes the frame and the previous frame to luma and checks a caller-kept state (a state of
+    /// another model version, or for a model without one, is not used).</summary>
+    private Input Read(RawFrame frame, RawFrame? previous = null, DetectionStream? stream = null, RecurrentState? state = null,
+        bool returnState = false)
     {
+        long t0 = Stopwatch.GetTimestamp();
+        var luma = Decode(frame).Luma;
+        PlaneView? prev = previous is { } p ? DecodePrevious(p) : null;
+        float[]? given = null;
+        if (IsRecurrent && state is { Data.Length: > 0 } && state.ModelVersion == Model.Version)
+        {
+            var (rows, cols) = StateGrid(luma.Width, luma.Height);
+            state.Check(StateChannels, rows, cols, luma.Width, luma.Height);
+            given = state.Data;
+        }
+
+        return new Input(luma, prev, stream, StageClock.Micros(t0)) { GivenState = given, CaptureState = returnState };
+    }
+
+    /// <summary>Steps 2 to 5 on this thread, waiting for a run slot blocking.</summary>
+    private DetectionResult Detect(Input input, CancellationToken cancellationToken)
+    {
+        long w0 = Stopwatch.GetTimestamp();
+        using var run = _session.Acquire(cancellationToken);
+        return Finish(run, Prepare(run, input, StageClock.Micros(w0)));
+    }
+
+    /// <summary>Steps 2 and 3, waiting for a run slot asynchronously; the pending detection does steps 4 and 5.</summary>
+    private async ValueTask<PendingDetection> BeginAsync(Input input, CancellationToken cancellationToken)
+    {
+        long w0 = Stopwatch.GetTimestamp();
+        var run = await _session.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new PendingDetection(this, run, Prepare(run, input, StageClock.Micros(w0)));
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Step 3: fills the model inputs (block features, or padded and scaled planes) with the temporal context
+    /// and updates the stream history.</summary>
+    private Prepared Prepare(InferenceRun run, Input input, long waitUs)
+    {
+        var (luma, stream) = (input.Luma, input.Stream);
         int w = luma.Width, h = luma.Height, stride = Stride;
         int pw = LumaTensor.PadTo(w, stride), ph = LumaTensor.PadTo(h, stride);
         using var span = InferenceTelemetry.StartStage("preprocess", Model.Name);
         long t0 = Stopwatch.GetTimestamp();
         PlaneView context;
         bool hasContext = true;
-        if (prev is { } p && p.Width == w && p.Height == h)
+        if (input.Previous is { } p && p.Width == w && p.Height == h)
         {
             context = p;
         }
@@ -271,7 +264,7 @@ public sealed partial class DetectorPipeline : IDisposable
         if (_inputs == DetectorInputs.Recurrent)
         {
             LumaTensor.Write(luma, run.Input(1, [1, 1, ph, pw]), pw, ph);
-            state = new StateBinding { Stream = stream };
+            state = new StateBinding { Stream = stream, Given = input.GivenState, Capture = input.CaptureState };
         }
 
         if (stream is not null)
@@ -284,10 +277,10 @@ public sealed partial class DetectorPipeline : IDisposable
             }
         }
 
-        return new Prepared(w, h, hasContext, decodeUs, waitUs, StageClock.Micros(t0)) { State = state };
+        return new Prepared(w, h, hasContext, state, input.DecodeUs, waitUs, StageClock.Micros(t0));
     }
 
-    /// <summary>Runs the model on prepared inputs and post-processes.</summary>
+    /// <summary>Steps 4 and 5: runs the model on prepared inputs and post-processes.</summary>
     private DetectionResult Finish(InferenceRun run, Prepared p)
     {
         int w = p.Width, h = p.Height, block = BlockSize;
@@ -317,8 +310,8 @@ public sealed partial class DetectorPipeline : IDisposable
         }
 
         int rows = (h + block - 1) / block, cols = (w + block - 1) / block;
-        var (severity, cls, union, comp, trans, probs) = _post.Apply(modelSeverity, run.Output(_probsIndex), (int)probsShape[2], (int)probsShape[3], rows, cols);
-        var regions = RegionMerger.Merge(union, trans, probs, w, h);
+        var post = _post.Apply(modelSeverity, run.Output(_probsIndex), (int)probsShape[2], (int)probsShape[3], rows, cols);
+        var regions = RegionMerger.Merge(post.Mask, post.TransmissionMask, post.BlockProbabilities, w, h);
         long t3 = Stopwatch.GetTimestamp();
 
         RecurrentState? nextState = null;
@@ -332,14 +325,14 @@ public sealed partial class DetectorPipeline : IDisposable
         {
             Width = w,
             Height = h,
-            Severity = severity,
+            Severity = post.Severity,
             ModelSeverity = modelSeverity,
-            Class = cls,
-            Mask = union,
-            CompressionMask = comp,
-            TransmissionMask = trans,
+            Class = post.Class,
+            Mask = post.Mask,
+            CompressionMask = post.CompressionMask,
+            TransmissionMask = post.TransmissionMask,
             Regions = regions,
-            BlockProbabilities = probs,
+            BlockProbabilities = post.BlockProbabilities,
             HasTemporalContext = p.HasContext,
             Timings = new StageTimings(p.DecodeUs, p.PreprocessUs, p.WaitUs + StageClock.Micros(t1, t2), StageClock.Micros(t2, t3)),
             Model = Model,
@@ -467,10 +460,16 @@ public sealed partial class DetectorPipeline : IDisposable
         Recurrent,
     }
 
-    internal readonly record struct Prepared(int Width, int Height, bool HasContext, long DecodeUs, long WaitUs, long PreprocessUs)
+    /// <summary>A read frame (step 1): its luma, the given previous frame, the stream, a caller-kept state.</summary>
+    private readonly record struct Input(PlaneView Luma, PlaneView? Previous, DetectionStream? Stream, long DecodeUs)
     {
-        public StateBinding? State { get; init; }
+        public float[]? GivenState { get; init; }
+
+        public bool CaptureState { get; init; }
     }
+
+    /// <summary>A prepared frame (step 3): what the run and the post-processing need, with the stage times so far.</summary>
+    internal readonly record struct Prepared(int Width, int Height, bool HasContext, StateBinding? State, long DecodeUs, long WaitUs, long PreprocessUs);
 
     /// <summary>Where a recurrent run's state comes from and goes to.</summary>
     internal sealed class StateBinding

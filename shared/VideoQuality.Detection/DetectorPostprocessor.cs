@@ -22,7 +22,7 @@ public sealed class DetectorPostprocessor(PostprocessSpec spec, int blockSize)
     /// Crops the model's block grid (<paramref name="gridRows"/> x <paramref name="gridCols"/>, channel-major, two
     /// channels) to <paramref name="rows"/> x <paramref name="cols"/> and applies the rules.
     /// </summary>
-    public (float Severity, FrameClass Class, BlockMask Union, BlockMask Compression, BlockMask Transmission, float[] Probabilities) Apply(
+    public PostprocessResult Apply(
         float severity, ReadOnlySpan<float> blockProbs, int gridRows, int gridCols, int rows, int cols)
     {
         int n = rows * cols, plane = gridRows * gridCols;
@@ -58,7 +58,7 @@ public sealed class DetectorPostprocessor(PostprocessSpec spec, int blockSize)
         FrameClass cls = severity < Spec.SeverityThreshold
             ? FrameClass.Clean
             : (n > 0 && (double)transCount / n >= Spec.TransmissionMinFraction ? FrameClass.Transmission : FrameClass.Compression);
-        return (severity, cls,
+        return new PostprocessResult(severity, cls,
             BlockMask.FromBools(BlockSize, rows, cols, union),
             BlockMask.FromBools(BlockSize, rows, cols, comp),
             BlockMask.FromBools(BlockSize, rows, cols, trans),
@@ -78,3 +78,13 @@ public sealed class DetectorPostprocessor(PostprocessSpec spec, int blockSize)
         return Math.Max(severity, (float)Math.Min(1.0, q));
     }
 }
+
+/// <summary>What <see cref="DetectorPostprocessor.Apply"/> makes of one frame's model outputs.</summary>
+/// <param name="Severity">The frame severity (the model's, fused with the mask's share of blocks).</param>
+/// <param name="Class">The frame class.</param>
+/// <param name="Mask">Compression OR transmission blocks.</param>
+/// <param name="CompressionMask">Compression blocks.</param>
+/// <param name="TransmissionMask">Transmission blocks.</param>
+/// <param name="BlockProbabilities">The cropped block probabilities: compression plane then transmission plane.</param>
+public readonly record struct PostprocessResult(float Severity, FrameClass Class, BlockMask Mask, BlockMask CompressionMask,
+    BlockMask TransmissionMask, float[] BlockProbabilities);

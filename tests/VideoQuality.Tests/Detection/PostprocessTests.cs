@@ -19,26 +19,26 @@ public class PostprocessTests
     [Fact]
     public void Below_severity_threshold_is_clean_even_with_flagged_blocks()
     {
-        var (_, cls, union, _, _, _) = Post.Apply(0.49f, Probs([0.9f, 0, 0, 0], [0.9f, 0.9f, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal(FrameClass.Clean, cls);
-        Assert.Equal(2, union.Flagged);
+        var r = Post.Apply(0.49f, Probs([0.9f, 0, 0, 0], [0.9f, 0.9f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Clean, r.Class);
+        Assert.Equal(2, r.Mask.Flagged);
     }
 
     [Fact]
     public void Transmission_share_at_the_minimum_fraction_is_transmission()
     {
         // one of four blocks = 0.25 >= 0.25; thresholds are inclusive (>=).
-        var (_, cls, union, comp, trans, _) = Post.Apply(0.5f, Probs([0.5f, 0, 0, 0], [0, 0.6f, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal(FrameClass.Transmission, cls);
-        Assert.Equal((2, 1, 1), (union.Flagged, comp.Flagged, trans.Flagged));
+        var r = Post.Apply(0.5f, Probs([0.5f, 0, 0, 0], [0, 0.6f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Transmission, r.Class);
+        Assert.Equal((2, 1, 1), (r.Mask.Flagged, r.CompressionMask.Flagged, r.TransmissionMask.Flagged));
     }
 
     [Fact]
     public void Transmission_below_the_per_channel_threshold_is_compression()
     {
-        var (_, cls, _, _, trans, _) = Post.Apply(0.9f, Probs([0.7f, 0, 0, 0], [0, 0.59f, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal(FrameClass.Compression, cls);
-        Assert.Equal(0, trans.Flagged);
+        var r = Post.Apply(0.9f, Probs([0.7f, 0, 0, 0], [0, 0.59f, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal(FrameClass.Compression, r.Class);
+        Assert.Equal(0, r.TransmissionMask.Flagged);
     }
 
     [Fact]
@@ -46,17 +46,17 @@ public class PostprocessTests
     {
         var fused = new DetectorPostprocessor(new PostprocessSpec { MaskThreshold = [0.5f, 0.6f], BlockFractionAlarm = 0.5 }, 8);
         // two of four blocks flagged = 0.5 >= 0.5: severity 0.5 (flagged), compression.
-        var (sev, cls, union, _, _, _) = fused.Apply(0.1f, Probs([0.9f, 0.8f, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal((0.5f, FrameClass.Compression, 2), (sev, cls, union.Flagged));
+        var r = fused.Apply(0.1f, Probs([0.9f, 0.8f, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.5f, FrameClass.Compression, 2), (r.Severity, r.Class, r.Mask.Flagged));
         // one of four: q = 0.25 below the model's 0.3, which stays; clean.
-        (sev, cls, _, _, _, _) = fused.Apply(0.3f, Probs([0.9f, 0, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal((0.3f, FrameClass.Clean), (sev, cls));
+        r = fused.Apply(0.3f, Probs([0.9f, 0, 0, 0], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.3f, FrameClass.Clean), (r.Severity, r.Class));
         // all four: 1.0; the model's severity is never lowered.
         Assert.Equal(1f, DetectorPostprocessor.Fuse(0.2f, 1.0, 0.5));
         Assert.Equal(0.9f, DetectorPostprocessor.Fuse(0.9f, 0.0, 0.5));
         // without the key the model's severity is the frame's, whatever the mask.
-        (sev, cls, _, _, _, _) = Post.Apply(0.1f, Probs([0.9f, 0.9f, 0.9f, 0.9f], [0, 0, 0, 0]), 2, 2, 2, 2);
-        Assert.Equal((0.1f, FrameClass.Clean), (sev, cls));
+        r = Post.Apply(0.1f, Probs([0.9f, 0.9f, 0.9f, 0.9f], [0, 0, 0, 0]), 2, 2, 2, 2);
+        Assert.Equal((0.1f, FrameClass.Clean), (r.Severity, r.Class));
     }
 
     [Fact]
@@ -64,9 +64,9 @@ public class PostprocessTests
     {
         // model grid 2x3, frame grid 1x2.
         float[] p = [0.9f, 0.1f, 0.9f, 0.9f, 0.9f, 0.9f, 0, 0, 0, 0, 0, 0];
-        var (_, _, union, _, _, probs) = Post.Apply(0.9f, p, 2, 3, 1, 2);
-        Assert.Equal((1, 2, 1), (union.Rows, union.Cols, union.Flagged));
-        Assert.Equal([0.9f, 0.1f, 0f, 0f], probs);
+        var r = Post.Apply(0.9f, p, 2, 3, 1, 2);
+        Assert.Equal((1, 2, 1), (r.Mask.Rows, r.Mask.Cols, r.Mask.Flagged));
+        Assert.Equal([0.9f, 0.1f, 0f, 0f], r.BlockProbabilities);
     }
 }
 
